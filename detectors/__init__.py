@@ -1,0 +1,1 @@
+"""POP-ART Exchange: detectors."""
