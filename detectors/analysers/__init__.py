@@ -1,0 +1,1 @@
+"""Analysers: plugins turning analysed items into observations, cheapest first behind a motion gate."""

@@ -1,0 +1,1 @@
+"""Feeds: sources of timestamped items (video frames, audio chunks) with reconnect and health reporting."""
