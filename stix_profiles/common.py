@@ -13,9 +13,13 @@ StixDict = dict[str, Any]
 
 
 def deterministic_id(stix_type: str, *parts: object) -> str:
-    """Return `<type>--<uuid5>` over the type and the given parts, so the same input gives the same id."""
+    """Return `<type>--<uuid>` derived from the type and parts, so the same input gives the same id.
+
+    The UUID is the UUIDv5 (SHA-1, profile namespace) of the name with its version nibble set to 4: STIX 2.1
+    says SDO/SRO ids SHOULD be UUIDv4 (stix2-validator strict refuses others), and the bits stay name-based.
+    """
     name = "|".join([stix_type, *(_part(p) for p in parts)])
-    return f"{stix_type}--{uuid.uuid5(NAMESPACE, name)}"
+    return f"{stix_type}--{uuid.UUID(bytes=uuid.uuid5(NAMESPACE, name).bytes, version=4)}"
 
 
 def _part(value: object) -> str:

@@ -11,12 +11,14 @@ PROFILE_LABEL: Final = "popart-profile"
 # Every deterministic id of the profile is UUIDv5 in this namespace (uuid5(NAMESPACE_URL, "urn:popart:stix")).
 NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "urn:popart:stix")
 
-PROFILE_IDENTITY_ID: Final = "identity--" + str(uuid.uuid5(NAMESPACE, "identity|popart-exchange-profile"))
+PROFILE_IDENTITY_ID: Final = "identity--" + str(
+    uuid.UUID(bytes=uuid.uuid5(NAMESPACE, "identity|popart-exchange-profile").bytes, version=4)
+)
 PROFILE_CREATED: Final = "2026-11-01T00:00:00.000Z"
 
-DETECTION_EXT: Final = "extension-definition--451fa5a3-da57-523c-9136-1fbe23c23396"
-CONTEXT_EXT: Final = "extension-definition--29afaefa-f541-5520-8d91-0d6a4c648978"
-PERSONAL_DATA_EXT: Final = "extension-definition--d03d5f2a-bfc3-5008-bab7-3c1449be06af"
+DETECTION_EXT: Final = "extension-definition--451fa5a3-da57-423c-9136-1fbe23c23396"
+CONTEXT_EXT: Final = "extension-definition--29afaefa-f541-4520-8d91-0d6a4c648978"
+PERSONAL_DATA_EXT: Final = "extension-definition--d03d5f2a-bfc3-4008-bab7-3c1449be06af"
 PROFILE_EXTENSIONS: Final = (DETECTION_EXT, CONTEXT_EXT, PERSONAL_DATA_EXT)
 
 INCIDENT_CORE_EXT: Final = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"

@@ -277,8 +277,9 @@ def build_detection_objects(facts: DetectionFacts) -> list[StixDict]:
             **common,
         )
         relation = stix2.v21.Relationship(
-            id=deterministic_id("relationship", observed_id, "located-at", location.id),
-            relationship_type="located-at",
+            id=deterministic_id("relationship", observed_id, "related-to", location.id),
+            relationship_type="related-to",
+            description="located-at",
             source_ref=observed_id,
             target_ref=location.id,
             **common,
