@@ -3,6 +3,7 @@
 from stix_profiles.builders import (
     build_acknowledgement,
     build_alert,
+    build_alert_report,
     build_best_practice,
     build_guidance,
     build_retraction,
@@ -30,6 +31,7 @@ __all__ = [
     "ProfileIssue",
     "build_acknowledgement",
     "build_alert",
+    "build_alert_report",
     "build_best_practice",
     "build_detection_bundle",
     "build_detection_objects",

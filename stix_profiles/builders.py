@@ -16,6 +16,7 @@ from stix_profiles.constants import (
     INCIDENT_CORE_EXT,
     LABEL_ACK,
     LABEL_ALERT,
+    LABEL_ALERT_REPORT,
     LABEL_BEST_PRACTICE,
     LABEL_GUIDANCE,
     LABEL_RETRACTION,
@@ -107,6 +108,34 @@ def build_alert(
         for ref in refs
     ]
     return [to_dict(incident), *(to_dict(r) for r in relationships)]
+
+
+def build_alert_report(
+    alert: StixDict,
+    related: Sequence[StixDict] = (),
+    *,
+    created_by_ref: str | None = None,
+) -> list[StixDict]:
+    """Return a report packaging an alert with its detections, evidence and guidance.
+
+    MISP (misp-stix) has no incident converter: the report becomes the MISP event (name, description,
+    labels as tags, TLP) and carries the related objects, so an alert survives STIX -> MISP -> STIX.
+    """
+    if alert.get("type") != "incident":
+        raise ValueError("an alert report packages an alert (incident)")
+    refs = [alert["id"], *sorted({o["id"] for o in related if o.get("type") != "marking-definition"})]
+    categories = [x for x in alert.get("labels", []) if x.startswith(CATEGORY_LABEL_PREFIX)]
+    report = stix2.v21.Report(
+        id=deterministic_id("report", alert["id"], alert["modified"]),
+        name=alert["name"],
+        description=alert.get("description"),
+        published=alert["modified"],
+        report_types=["threat-report"],
+        object_refs=refs,
+        labels=[PROFILE_LABEL, LABEL_ALERT_REPORT, *categories],
+        **_common(alert["modified"], _tlp_of(alert), created_by_ref or alert.get("created_by_ref")),
+    )
+    return [to_dict(report)]
 
 
 def build_guidance(

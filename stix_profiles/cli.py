@@ -79,8 +79,7 @@ def validate_command(
         failed = failed or bool(errors)
         mark = "[red]✗[/red]" if errors else "[green]✓[/green]"
         console.print(
-            f"{mark} {path}: {_count(docs)} objects, {len(errors)} errors, "
-            f"{len(issues) - len(errors)} warnings"
+            f"{mark} {path}: {_count(docs)} objects, {len(errors)} errors, {len(issues) - len(errors)} warnings"
         )
         rows += [(str(path), issue) for issue in issues]
     _report(console, rows)

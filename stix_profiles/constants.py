@@ -76,6 +76,7 @@ LABEL_GUIDANCE: Final = "popart-guidance"
 LABEL_BEST_PRACTICE: Final = "popart-best-practice"
 LABEL_ACK: Final = "popart-acknowledgement"
 LABEL_RETRACTION: Final = "popart-retraction"
+LABEL_ALERT_REPORT: Final = "popart-alert-report"
 KIND_LABELS: Final = (
     LABEL_DETECTION,
     LABEL_ALERT,
@@ -83,6 +84,7 @@ KIND_LABELS: Final = (
     LABEL_BEST_PRACTICE,
     LABEL_ACK,
     LABEL_RETRACTION,
+    LABEL_ALERT_REPORT,
 )
 CATEGORY_LABEL_PREFIX: Final = "popart-category:"
 STATUS_LABEL_PREFIX: Final = "popart-status:"

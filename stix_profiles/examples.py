@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from stix_profiles.builders import (
     build_acknowledgement,
     build_alert,
+    build_alert_report,
     build_best_practice,
     build_guidance,
     build_retraction,
@@ -116,9 +117,16 @@ def alert() -> StixDict:
     return _bundle(_alert_objects(), "alert")
 
 
-def guidance() -> StixDict:
-    """Example: guidance for agents, linked to the alert."""
-    objects = build_guidance(
+def alert_report() -> StixDict:
+    """Example: an alert packaged with its detections and guidance (the unit MISP sees as an event)."""
+    related = [*build_detection_objects(camera_facts()), *build_detection_objects(audio_facts())]
+    related += _guidance_objects()
+    alert_objects = _alert_objects()
+    return _bundle([*build_alert_report(alert_objects[0], related), *alert_objects, *related], "alert-report")
+
+
+def _guidance_objects() -> list[StixDict]:
+    return build_guidance(
         alert_ref=_alert_objects()[0]["id"],
         name="Secure gate 7 and hold the north stand exit",
         description="Two units to gate 7; stewards keep the north stand exit clear; medical team on standby.",
@@ -126,7 +134,11 @@ def guidance() -> StixDict:
         created_by_ref=POLICE_ID,
         created=T0 + timedelta(seconds=45),
     )
-    return _bundle(objects, "guidance")
+
+
+def guidance() -> StixDict:
+    """Example: guidance for agents, linked to the alert."""
+    return _bundle(_guidance_objects(), "guidance")
 
 
 def best_practice() -> StixDict:
@@ -173,6 +185,7 @@ EXAMPLES: dict[str, Callable[[], StixDict]] = {
     "detection": detection,
     "audio-detection": audio_detection,
     "alert": alert,
+    "alert-report": alert_report,
     "guidance": guidance,
     "best-practice": best_practice,
     "acknowledgement": acknowledgement,

@@ -20,6 +20,7 @@ from stix_profiles.constants import (
     KIND_LABELS,
     LABEL_ACK,
     LABEL_ALERT,
+    LABEL_ALERT_REPORT,
     LABEL_BEST_PRACTICE,
     LABEL_DETECTION,
     LABEL_GUIDANCE,
@@ -151,6 +152,9 @@ def _check_all(c: _Checker) -> None:
         _check_evidence(c)
     if LABEL_ALERT in labels:
         _check_alert(c)
+    if LABEL_ALERT_REPORT in labels and _expect_type(c, "report", LABEL_ALERT_REPORT):
+        if not any(isinstance(r, str) and r.startswith("incident--") for r in obj.get("object_refs") or []):
+            c.error("object_refs", "an alert report must contain the alert (incident--...)")
     if LABEL_GUIDANCE in labels:
         _expect_type(c, "course-of-action", LABEL_GUIDANCE)
         if not obj.get("description"):
@@ -301,9 +305,7 @@ def _check_boxes(c: _Checker, boxes: Any, path: str) -> None:
 def _check_audio(c: _Checker, seg: Any, path: str) -> None:
     if seg is None:
         return
-    if not isinstance(seg, dict) or not all(
-        _number(seg.get(k)) for k in ("start_s", "end_s", "low_hz", "high_hz")
-    ):
+    if not isinstance(seg, dict) or not all(_number(seg.get(k)) for k in ("start_s", "end_s", "low_hz", "high_hz")):
         c.error(path, "audio_segment needs numeric start_s, end_s, low_hz and high_hz")
         return
     if seg["start_s"] < 0 or seg["end_s"] < seg["start_s"]:
@@ -356,9 +358,7 @@ def _check_ack(c: _Checker) -> None:
     obj = c.obj
     _expect_type(c, "note", LABEL_ACK)
     statuses = [
-        x[len(STATUS_LABEL_PREFIX) :]
-        for x in c.labels
-        if isinstance(x, str) and x.startswith(STATUS_LABEL_PREFIX)
+        x[len(STATUS_LABEL_PREFIX) :] for x in c.labels if isinstance(x, str) and x.startswith(STATUS_LABEL_PREFIX)
     ]
     if len(statuses) != 1:
         c.error("labels", f"an acknowledgement carries exactly one '{STATUS_LABEL_PREFIX}<status>' label")

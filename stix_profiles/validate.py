@@ -33,9 +33,7 @@ def _as_dicts(value: Any) -> list[dict[str, Any]]:
         return [dict(value)]
     if isinstance(value, Iterable):
         return [d for item in value for d in _as_dicts(item)]
-    raise TypeError(
-        f"cannot validate a {type(value).__name__}: give a STIX object, a bundle or a list of them"
-    )
+    raise TypeError(f"cannot validate a {type(value).__name__}: give a STIX object, a bundle or a list of them")
 
 
 def validate(obj_or_bundle: Any, *, strict: bool = True) -> list[ProfileIssue]:
@@ -115,8 +113,7 @@ def _cross_checks(objects: list[dict[str, Any]]) -> list[ProfileIssue]:
                     ProfileIssue(
                         str(obj.get("id")),
                         f"extensions.{PERSONAL_DATA_EXT}.personal_data",
-                        f"personal data without the flag: the detection references {ref}, "
-                        "which holds personal data",
+                        f"personal data without the flag: the detection references {ref}, which holds personal data",
                     )
                 )
     return issues
@@ -126,9 +123,7 @@ def check_ingest(obj: dict[str, Any]) -> list[str]:
     """Return why the hub must refuse a posted object under the profile's rules (empty: accept); cheap."""
     if not claims_profile(obj):
         return []
-    return [
-        f"{i.path}: {i.message}" if i.path else i.message for i in check_object(obj) if i.severity == "error"
-    ]
+    return [f"{i.path}: {i.message}" if i.path else i.message for i in check_object(obj) if i.severity == "error"]
 
 
 def errors(issues: Iterable[ProfileIssue]) -> list[ProfileIssue]:
