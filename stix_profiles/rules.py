@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
 from stix_profiles.constants import (
@@ -32,6 +33,7 @@ from stix_profiles.constants import (
     STATUS_LABEL_PREFIX,
     TLP_BY_MARKING,
 )
+from stix_profiles.extensions import load_schema
 
 Severity = Literal["error", "warning"]
 _CATEGORY = re.compile(CATEGORY_PATTERN)
@@ -111,6 +113,12 @@ class _Checker:
             self.error(f"{base}.{name}", f"'{name}' must be a non-empty string")
 
 
+@cache
+def _allowed_keys(ext_id: str) -> frozenset[str]:
+    schema = load_schema(ext_id)
+    return frozenset(schema["properties"]["extensions"]["properties"][ext_id]["properties"])
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -141,8 +149,12 @@ def _check_all(c: _Checker) -> None:
     _check_labels(c)
     for ext_id in sorted(_OUR_EXTENSIONS.intersection(c.exts)):
         payload = c.ext(ext_id)
-        if payload is not None and payload.get("extension_type") != "property-extension":
+        if payload is None:
+            continue
+        if payload.get("extension_type") != "property-extension":
             c.error(f"extensions.{ext_id}.extension_type", "extension_type must be 'property-extension'")
+        for key in sorted(set(payload) - _allowed_keys(ext_id)):
+            c.error(f"extensions.{ext_id}", f"unknown property '{key}' in the {_EXT[ext_id]} extension")
     _check_context(c)
     _check_personal_data(c)
     labels = c.labels
