@@ -1,0 +1,81 @@
+"""The services of one hub process, wired together once (no globals, nothing built at import)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from exchange.auth.basic import BasicAuthenticator
+from exchange.auth.caller import Caller
+from exchange.config import Settings
+from exchange.services import status as status_service
+from exchange.services.cursor import CursorCodec
+from exchange.services.ingest import IngestService
+from exchange.services.objects import ObjectReader
+from exchange.services.sharing import CollectionReadersPolicy, SharingPolicy
+from exchange.services.validation import ObjectValidator, ProfileCheck
+from exchange.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Hub:
+    """Settings, database and services shared by the routers of one process."""
+
+    settings: Settings
+    db: Database
+    policy: SharingPolicy
+    validator: ObjectValidator
+    ingest: IngestService
+    reader: ObjectReader
+    basic: BasicAuthenticator
+    # Further ways in (Bearer tokens, client certificates): each returns a Caller or None.
+    authenticators: list[Callable[[Request], Caller | None]] = field(default_factory=list)
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, *, policy: SharingPolicy | None = None,
+              profile_check: ProfileCheck | None = None) -> Hub:
+        """Wire the services for these settings."""
+        db = Database(settings.database_url)
+        policy = policy or CollectionReadersPolicy()
+        if profile_check is None:
+            profile_check = _profile_check()
+        validator = ObjectValidator(deep=settings.ingest_validation == "full", profile_check=profile_check)
+        cursors = CursorCodec(settings.secret_key.get_secret_value().encode())
+        return cls(
+            settings=settings,
+            db=db,
+            policy=policy,
+            validator=validator,
+            ingest=IngestService(db, settings, policy, validator),
+            reader=ObjectReader(db, cursors, default_limit=settings.default_page_size,
+                                max_limit=settings.max_page_size),
+            basic=BasicAuthenticator(db),
+        )
+
+    def start(self) -> None:
+        """Resume adds left pending by a previous process and drop expired statuses."""
+        removed = status_service.purge_expired(self.db)
+        if removed:
+            log.info("purged %s expired status resources", removed)
+        for status_id in status_service.pending_ids(self.db):
+            log.info("resuming pending add %s", status_id)
+            self.ingest.resume(status_id)
+
+    def stop(self) -> None:
+        """Finish background work and close the database."""
+        self.ingest.shutdown()
+        self.db.dispose()
+
+
+def _profile_check() -> ProfileCheck | None:
+    try:
+        from stix_profiles import check_ingest  # the POP-ART profile rules, when that package provides them
+    except ImportError:
+        return None
+    return check_ingest  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""Use cases of the hub; the only layer that commits a transaction."""
