@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from stix_profiles.examples import EXAMPLES
+from stix_profiles.examples import EXAMPLES, render_doc_examples
 from stix_profiles.rules import ProfileIssue
 from stix_profiles.validate import validate
 
@@ -107,6 +107,12 @@ def example_command(
         Console(stderr=True).print(f"[red]unknown kind {kind!r}[/red]; choose one of: {', '.join(EXAMPLES)}")
         raise typer.Exit(code=2)
     typer.echo(json.dumps(EXAMPLES[kind](), indent=2))
+
+
+@app.command("update-docs", hidden=True)
+def update_docs_command(path: Annotated[Path, typer.Argument(help="docs/stix-profile.md")]) -> None:
+    """Rewrite the example blocks of the profile documentation from the current examples."""
+    path.write_text(render_doc_examples(path.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 @app.command("kinds")

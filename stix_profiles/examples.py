@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -192,3 +194,21 @@ EXAMPLES: dict[str, Callable[[], StixDict]] = {
     "retraction": retraction,
     "extensions": extensions,
 }
+
+
+_BLOCK = re.compile(r"(<!-- example: (?P<kind>[a-z-]+) -->\n```json\n)(?P<body>(?:(?!```).)*?)(\n?```)", re.DOTALL)
+
+
+def doc_examples(markdown: str) -> dict[str, str]:
+    """Return the example blocks of the profile documentation, by kind."""
+    return {m.group("kind"): m.group("body") for m in _BLOCK.finditer(markdown)}
+
+
+def render_doc_examples(markdown: str) -> str:
+    """Return the documentation with every example block replaced by the current example."""
+
+    def replace(match: re.Match[str]) -> str:
+        body = json.dumps(EXAMPLES[match.group("kind")](), indent=2)
+        return match.group(1) + body + "\n```"
+
+    return _BLOCK.sub(replace, markdown)
