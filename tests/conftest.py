@@ -131,12 +131,13 @@ class RunningHub:
         return col.id
 
 
-def start_hub(url: str, *, settings_overrides: dict[str, object] | None = None) -> RunningHub:
-    """Bootstrap the test site into `url` and serve a hub on a free port."""
+def start_hub(url: str, *, settings_overrides: dict[str, object] | None = None,
+              secrets: dict[str, str] | None = None) -> RunningHub:
+    """Bootstrap the test site into `url` and serve a hub on a free port (another replica when `secrets` given)."""
     settings = Settings(database_url=url, secret_key=TEST_SECRET, log_format="text", log_level="WARNING",
                         **(settings_overrides or {}))
-    secrets = {"police": f"police-{uuid.uuid4().hex}", "foreign": f"foreign-{uuid.uuid4().hex}",
-               "madrid": f"madrid-{uuid.uuid4().hex}"}
+    secrets = secrets or {"police": f"police-{uuid.uuid4().hex}", "foreign": f"foreign-{uuid.uuid4().hex}",
+                          "madrid": f"madrid-{uuid.uuid4().hex}"}
     hub = Hub.build(settings)
     boot.apply(hub.db, boot.SiteSpec.model_validate(TEST_SITE),
                env={"S_POLICE": secrets["police"], "S_FOREIGN": secrets["foreign"], "S_MADRID": secrets["madrid"]})

@@ -22,7 +22,7 @@ from exchange.services.status import Detail, as_taxii, counts
 from exchange.services.validation import InvalidObject, ObjectValidator, ValidObject
 from exchange.store import objects as store
 from exchange.store.db import Database
-from exchange.store.models import Status
+from exchange.store.models import Organisation, Status
 from exchange.timestamps import format_timestamp, now_micros
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,10 @@ class IngestService:
             status = session.get(Status, status_id)
             if status is None or status.envelope is None:
                 return
-            caller = Caller(org_id=status.org_id, org_name="", org_type="", subject=status.subject,
-                            auth_method="resumed")
+            org = session.get(Organisation, status.org_id)
+            caller = Caller(org_id=status.org_id, org_name=org.name if org else "", org_type=org.type if org else "",
+                            subject=status.subject, auth_method="resumed", country=org.country if org else None,
+                            area=org.area if org else None)
         self._executor.submit(self._run_pending, status_id, caller)
 
     def shutdown(self) -> None:
