@@ -101,6 +101,8 @@ class Detection:
     model: str | None = None
     model_version: str | None = None
     evidence: tuple[Evidence, ...] = ()
+    venue: str | None = None
+    municipality: str | None = None
 
     def with_evidence(self, *evidence: Evidence) -> Detection:
         """A copy carrying `evidence`."""
