@@ -241,7 +241,9 @@ def build_detection_objects(facts: DetectionFacts) -> list[StixDict]:
     if facts.producer_identity_id:
         common["created_by_ref"] = facts.producer_identity_id
 
-    software = stix2.v21.Software(name=facts.detector, version=facts.detector_version, vendor="POP-ART")
+    software = stix2.v21.Software(
+        name=facts.detector, version=facts.detector_version, vendor="POP-ART", object_marking_refs=marking
+    )
     artifacts = [build_evidence(e, tlp=facts.tlp) for e in facts.evidence]
     observed_id = detection_id(facts)
     observed = stix2.v21.ObservedData(

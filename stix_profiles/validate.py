@@ -30,6 +30,8 @@ def _as_dicts(value: Any) -> list[dict[str, Any]]:
     if hasattr(value, "serialize"):
         value = json.loads(value.serialize())
     if isinstance(value, Mapping):
+        if "type" not in value and isinstance(value.get("objects"), list):
+            return [dict(o) if isinstance(o, Mapping) else o for o in value["objects"]]  # TAXII envelope
         return [dict(value)]
     if isinstance(value, Iterable):
         return [d for item in value for d in _as_dicts(item)]

@@ -46,7 +46,7 @@ def test_every_example_passes_strict_validator_and_profile(kind: str, strict_err
 @pytest.mark.parametrize("kind", list(EXAMPLES))
 def test_every_object_is_tlp_marked(kind: str) -> None:
     for obj in EXAMPLES[kind]()["objects"]:
-        if obj["type"] in ("marking-definition", "software"):
+        if obj["type"] == "marking-definition":
             continue
         assert set(obj["object_marking_refs"]) & set(TLP_MARKINGS.values()), obj["id"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from stix_profiles import validate
 from stix_profiles.cli import InputError, app, read_documents
 from stix_profiles.examples import EXAMPLES
 
@@ -24,6 +25,13 @@ def test_example_output_validates(kind: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.stdout
     assert "0 errors" in result.stdout
+
+
+def test_validate_function_reads_a_taxii_envelope() -> None:
+    objects = EXAMPLES["guidance"]()["objects"]
+    assert validate({"more": False, "objects": objects}) == []
+    broken = [dict(objects[0], object_marking_refs=[]), objects[1]]
+    assert any(i.path == "object_marking_refs" for i in validate({"objects": broken}))
 
 
 def test_unknown_example_kind_lists_the_kinds() -> None:
