@@ -14,28 +14,29 @@ organisations := input.organisations if {
 	input.organisations
 } else := data.popart.organisations
 
-decision := decide(input.org_id, input.roles, input.action, object.get(input, "resource", {}))
+decision := decide(input.org_id, input.roles, input.action, object.get(input, "resource", {}), organisations)
 
-decide(org_id, roles, action, resource) := {
+# orgs: {id: org}; passed in so that no function reads input (tests call decide directly).
+decide(org_id, roles, action, resource, orgs) := {
 	"allowed": count(deny) == 0,
 	"allow": allow,
 	"deny": deny,
 } if {
-	checks := action_checks(org_id, roles, action, resource)
+	checks := action_checks(org_id, roles, action, resource, orgs)
 	allow := {id | some c in checks; c.ok; id := c.allow}
 	deny := {id | some c in checks; not c.ok; id := c.deny}
 }
 
 check(ok, allow_id, deny_id) := {"ok": ok, "allow": allow_id, "deny": deny_id}
 
-action_checks(org_id, roles, action, resource) := [check(false, "", "action.unknown")] if {
+action_checks(org_id, roles, action, resource, orgs) := [check(false, "", "action.unknown")] if {
 	not data.popart.actions[action]
 } else := [check(false, "", "action.unknown_org")] if {
-	not organisations[org_id]
+	not orgs[org_id]
 } else := [
-	check(object.get(organisations[org_id], "active", true) != false, "action.org_active", "org.inactive"),
+	check(object.get(orgs[org_id], "active", true) != false, "action.org_active", "org.inactive"),
 	role_check(roles, rule),
-	type_check(organisations[org_id], rule),
+	type_check(orgs[org_id], rule),
 	ownership_check(org_id, resource, rule),
 ] if {
 	rule := data.popart.actions[action]

@@ -23,22 +23,21 @@ organisations := input.organisations if {
 
 settings := data.popart.settings
 
-now_ns := input.now_ns
-
 # One decision per object of input.objects, in order.
 decisions := [d |
 	some obj in input.objects
-	d := decide(obj)
+	d := decide(obj, {"now_ns": input.now_ns, "organisations": organisations})
 ]
 
-decide(obj) := {
+# env: {"now_ns": the decision time, "organisations": {id: org}}; passed down so no function reads input.
+decide(obj, env) := {
 	"object_id": obj.id,
 	"levels": obj_levels,
 	"verdicts": verdicts,
 	"grants": [g | some v in verdicts; v.allowed; g := v.grant],
 } if {
 	obj_levels := object_levels(obj)
-	verdicts := [v | some org in organisations; v := verdict(obj, org, obj_levels)]
+	verdicts := [v | some org in env.organisations; v := verdict(obj, org, obj_levels, env)]
 }
 
 # --- markings ---------------------------------------------------------------------------------
@@ -124,7 +123,7 @@ red_named(obj, org) := count(m.roles) + count(m.individuals) > 0 if {
 
 # --- one organisation ---------------------------------------------------------------------------
 
-verdict(obj, org, levels) := {
+verdict(obj, org, levels, env) := {
 	"org_id": org.id,
 	"allowed": count(deny) == 0,
 	"allow": allow,
@@ -134,13 +133,13 @@ verdict(obj, org, levels) := {
 } if {
 	producer := obj.producer_org == org.id
 	exempt := lib.all_in(levels, settings.jurisdiction_exempt_levels)
-	scope := scope_outcome(obj, org, producer, exempt)
-	pd := personal_data_outcome(obj, org, producer)
-	ret := retention_outcome(obj)
+	scope := scope_outcome(obj, org, producer, exempt, env)
+	pd := personal_data_outcome(obj, org, producer, env)
+	ret := retention_outcome(obj, env)
 	members := grant_members(obj, org, levels)
 	deny := ((((marking_denials(obj, org, levels, producer) | scope.deny) | pd.deny) | ret.deny) | members.deny) | org_denials(org)
 	allow := ((marking_allows(obj, org, levels, producer) | scope.allow) | pd.allow) | producer_allow(producer)
-	emb := embargo_outcome(obj, producer)
+	emb := embargo_outcome(obj, producer, env)
 	ends := ((scope.ends | pd.ends) | ret.ends) | set()
 	constraints := ((scope.constraints | pd.constraints) | ret.constraints) | emb.constraints
 	grant := {
@@ -165,49 +164,49 @@ org_denials(org) := {"org.unknown_type"} if {
 # --- organisation type and jurisdiction --------------------------------------------------------
 
 # The producer always keeps its own objects; CLEAR-only objects are exempt (settings).
-scope_outcome(obj, org, producer, exempt) := lib.outcome({"jurisdiction.producer_org"}, set(), set(), set()) if {
+scope_outcome(obj, org, producer, exempt, env) := lib.outcome({"jurisdiction.producer_org"}, set(), set(), set()) if {
 	producer
 } else := lib.outcome({"jurisdiction.exempt_level"}, set(), set(), set()) if {
 	exempt
-} else := scope_by_type(obj, org, org_scope(org))
+} else := scope_by_type(obj, org, org_scope(org), env)
 
 org_scope(org) := data.popart.org_types[org.type].scope if {
 	data.popart.org_types[org.type].scope
 } else := "none"
 
-scope_by_type(obj, org, "national") := lib.outcome({"jurisdiction.national"}, set(), set(), set())
+scope_by_type(obj, org, "national", env) := lib.outcome({"jurisdiction.national"}, set(), set(), set())
 
-scope_by_type(obj, org, "released") := lib.outcome(
+scope_by_type(obj, org, "released", env) := lib.outcome(
 	lib.ids("jurisdiction.released:", rs),
 	set(),
 	lib.latest_end(rs),
 	lib.ending_ids("release.expires:", rs),
 ) if {
-	rs := matching_releases(obj, org, false)
+	rs := matching_releases(obj, org, false, env)
 	count(rs) > 0
 }
 
-scope_by_type(obj, org, "released") := lib.outcome(set(), {"jurisdiction.not_released"}, set(), set()) if {
-	count(matching_releases(obj, org, false)) == 0
+scope_by_type(obj, org, "released", env) := lib.outcome(set(), {"jurisdiction.not_released"}, set(), set()) if {
+	count(matching_releases(obj, org, false, env)) == 0
 }
 
-scope_by_type(obj, org, scope) := lib.outcome(set(), {"jurisdiction.unknown_scope"}, set(), set()) if {
+scope_by_type(obj, org, scope, env) := lib.outcome(set(), {"jurisdiction.unknown_scope"}, set(), set()) if {
 	not scope in {"national", "released", "area"}
 }
 
-scope_by_type(obj, org, "area") := lib.outcome({"jurisdiction.in_area"}, set(), set(), set()) if {
+scope_by_type(obj, org, "area", env) := lib.outcome({"jurisdiction.in_area"}, set(), set(), set()) if {
 	org.area in obj.areas
 } else := lib.outcome({"jurisdiction.widened_area"}, set(), set(), set()) if {
 	lib.widened_to(obj, org.area)
 } else := lib.outcome(set(), {"jurisdiction.outside_area"}, set(), set())
 
 # Releases to this organisation that cover the object and have not ended (personal: cross-border PD).
-matching_releases(obj, org, personal) := [r |
+matching_releases(obj, org, personal, env) := [r |
 	some r in releases
 	r.to == org.id
 	lib.release_covers(r, obj)
 	lib.release_from_ok(r, obj)
-	lib.not_ended(r, now_ns)
+	lib.not_ended(r, env.now_ns)
 	lib.release_personal_ok(r, personal)
 ]
 
@@ -224,60 +223,60 @@ legal_bases := [b |
 
 # --- personal data ------------------------------------------------------------------------------
 
-personal_data_outcome(obj, org, producer) := lib.outcome(set(), set(), set(), set()) if {
+personal_data_outcome(obj, org, producer, env) := lib.outcome(set(), set(), set(), set()) if {
 	obj.personal_data != true
 } else := lib.outcome({"personal_data.producer_org"}, set(), set(), set()) if {
 	producer
 } else := lib.outcome(set(), {"personal_data.not_lea"}, set(), set()) if {
 	data.popart.org_types[org.type].lea != true
-} else := pd_for_lea(obj, org)
+} else := pd_for_lea(obj, org, env)
 
-pd_for_lea(obj, org) := lib.outcome(
+pd_for_lea(obj, org, env) := lib.outcome(
 	bases.allow | border.allow,
 	bases.deny | border.deny,
 	bases.ends | border.ends,
 	bases.constraints | border.constraints,
 ) if {
-	bases := pd_bases(obj, org)
-	border := pd_border(obj, org)
+	bases := pd_bases(obj, org, env)
+	border := pd_border(obj, org, env)
 }
 
-valid_bases(org) := [b |
+valid_bases(org, env) := [b |
 	some b in legal_bases
 	b.org == org.id
 	lib.non_empty(b.basis)
 	lib.non_empty(b.purpose)
-	lib.not_ended(b, now_ns)
+	lib.not_ended(b, env.now_ns)
 ]
 
-pd_bases(obj, org) := lib.outcome(set(), {"personal_data.no_legal_basis"}, set(), set()) if {
-	count(valid_bases(org)) == 0
+pd_bases(obj, org, env) := lib.outcome(set(), {"personal_data.no_legal_basis"}, set(), set()) if {
+	count(valid_bases(org, env)) == 0
 } else := lib.outcome(
 	lib.ids("personal_data.legal_basis:", bs),
 	set(),
 	lib.latest_end(bs),
 	lib.ending_ids("legal_basis.expires:", bs),
 ) if {
-	bs := valid_bases(org)
+	bs := valid_bases(org, env)
 }
 
-producer_country(obj) := organisations[obj.producer_org].country
+producer_country(obj, env) := env.organisations[obj.producer_org].country
 
-same_country(obj, org) := true if {
-	org.country == producer_country(obj)
+same_country(obj, org, env) := true if {
+	org.country == producer_country(obj, env)
 } else := false
 
-pd_border(obj, org) := lib.outcome({"personal_data.same_country"}, set(), set(), set()) if {
-	same_country(obj, org)
+pd_border(obj, org, env) := lib.outcome({"personal_data.same_country"}, set(), set(), set()) if {
+	same_country(obj, org, env)
 } else := lib.outcome(set(), {"personal_data.no_cross_border_release"}, set(), set()) if {
-	count(matching_releases(obj, org, true)) == 0
+	count(matching_releases(obj, org, true, env)) == 0
 } else := lib.outcome(
 	lib.ids("personal_data.cross_border_release:", rs),
 	set(),
 	lib.latest_end(rs),
 	lib.ending_ids("release.expires:", rs),
 ) if {
-	rs := matching_releases(obj, org, true)
+	rs := matching_releases(obj, org, true, env)
 }
 
 # --- time: retention and embargo ----------------------------------------------------------------
@@ -288,16 +287,16 @@ retention_days(obj) := data.popart.retention.personal_data_days_by_kind[obj.kind
 
 retention_end_ns(obj) := obj.created_ns + ((retention_days(obj) * 86400) * 1000000000)
 
-retention_outcome(obj) := lib.outcome(set(), set(), set(), set()) if {
+retention_outcome(obj, env) := lib.outcome(set(), set(), set(), set()) if {
 	obj.personal_data != true
 } else := lib.outcome(set(), {"retention.expired"}, set(), set()) if {
-	now_ns >= retention_end_ns(obj)
+	env.now_ns >= retention_end_ns(obj)
 } else := lib.outcome(set(), set(), {retention_end_ns(obj)}, {"retention.expires"})
 
-embargo_outcome(obj, producer) := {"not_before_ns": obj.embargo_until_ns, "constraints": {"embargo.until"}} if {
+embargo_outcome(obj, producer, env) := {"not_before_ns": obj.embargo_until_ns, "constraints": {"embargo.until"}} if {
 	not producer
 	is_number(obj.embargo_until_ns)
-	obj.embargo_until_ns > now_ns
+	obj.embargo_until_ns > env.now_ns
 } else := {"not_before_ns": null, "constraints": set()}
 
 # --- who inside the organisation ----------------------------------------------------------------
