@@ -20,6 +20,7 @@ from stix_profiles.detection import (
 )
 from stix_profiles.extensions import SCHEMA_DIR, extension_definitions
 from stix_profiles.rules import ProfileIssue
+from stix_profiles.sharing import Recipient, Sharing
 from stix_profiles.validate import check_ingest, validate
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "DetectionFacts",
     "Evidence",
     "ProfileIssue",
+    "Recipient",
+    "Sharing",
     "build_acknowledgement",
     "build_alert",
     "build_alert_report",

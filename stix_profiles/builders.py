@@ -26,7 +26,8 @@ from stix_profiles.constants import (
     TLP_BY_MARKING,
     TlpLevel,
 )
-from stix_profiles.detection import personal_data_extension
+from stix_profiles.detection import context_extension, personal_data_extension
+from stix_profiles.sharing import Sharing
 
 Determination = Literal["suspected", "confirmed", "false-positive", "blocked", "low-value", "tbd"]
 InvestigationStatus = Literal["new", "open", "closed"]
@@ -61,11 +62,14 @@ def build_alert(
     tlp: TlpLevel = "amber",
     created_by_ref: str | None = None,
     created: datetime | None = None,
+    modified: datetime | None = None,
     key: str | None = None,
+    sharing: Sharing | None = None,
 ) -> list[StixDict]:
     """Return an alert: an incident with Incident Core and context extensions, derived from detections.
 
-    The id is derived from `key`, else from the sorted detection ids, so raising it again is idempotent.
+    The id is derived from `key`, else from the sorted detection ids, so raising it again is idempotent;
+    an update (say, determination confirmed) keeps `created` and passes a later `modified`.
     """
     if criticality is not None and not 0 <= criticality <= 100:
         raise ValueError("criticality must be within 0..100")
@@ -87,12 +91,14 @@ def build_alert(
         INCIDENT_CORE_EXT: core,
         PERSONAL_DATA_EXT: personal_data_extension(personal_data),
     }
-    context = {"venue": venue, "zone": zone, "municipality": municipality}
-    if any(v is not None for v in context.values()):
-        extensions[CONTEXT_EXT] = {"extension_type": "property-extension"} | {
-            k: v for k, v in context.items() if v is not None
-        }
+    context = context_extension(venue=venue, zone=zone, municipality=municipality, sharing=sharing)
+    if len(context) > 1:
+        extensions[CONTEXT_EXT] = context
     common = _common(stamp, tlp, created_by_ref)
+    if modified is not None:
+        common["modified"] = format_timestamp(utc(modified))
+        if common["modified"] < stamp:
+            raise ValueError("modified must not be before created")
     labels = [PROFILE_LABEL, LABEL_ALERT, *(CATEGORY_LABEL_PREFIX + c for c in sorted(set(categories)))]
     incident = stix2.v21.Incident(
         id=incident_id, name=name, description=description, labels=labels, extensions=extensions, **common
@@ -147,13 +153,16 @@ def build_guidance(
     tlp: TlpLevel = "amber",
     created_by_ref: str | None = None,
     created: datetime | None = None,
+    sharing: Sharing | None = None,
 ) -> list[StixDict]:
     """Return guidance for agents on the ground: a course-of-action linked to the alert by a relationship."""
     stamp = _stamp(created)
     common = _common(stamp, tlp, created_by_ref)
     coa_id = deterministic_id("course-of-action", alert_ref, name, stamp)
     labels = [PROFILE_LABEL, LABEL_GUIDANCE, *(f"popart-audience:{a}" for a in sorted(set(audience)))]
-    coa = stix2.v21.CourseOfAction(id=coa_id, name=name, description=description, labels=labels, **common)
+    coa = stix2.v21.CourseOfAction(
+        id=coa_id, name=name, description=description, labels=labels, **_with_sharing(common, sharing)
+    )
     relation = stix2.v21.Relationship(
         id=deterministic_id("relationship", coa_id, "related-to", alert_ref),
         relationship_type="related-to",
@@ -174,6 +183,7 @@ def build_best_practice(
     topics: Sequence[str] = (),
     tlp: TlpLevel = "green",
     created: datetime | None = None,
+    sharing: Sharing | None = None,
 ) -> list[StixDict]:
     """Return a best practice: a note labelled `popart-best-practice`, about objects or its author."""
     stamp = _stamp(created)
@@ -186,7 +196,7 @@ def build_best_practice(
         content=content,
         object_refs=refs,
         labels=labels,
-        **common,
+        **_with_sharing(common, sharing),
     )
     return [to_dict(note)]
 
@@ -248,6 +258,12 @@ def build_retraction(
         **_common(stamp, level, author),
     )
     return [revoked, to_dict(note)]
+
+
+def _with_sharing(common: dict[str, Any], sharing: Sharing | None) -> dict[str, Any]:
+    if sharing is None or not sharing.payload():
+        return common
+    return common | {"extensions": {CONTEXT_EXT: context_extension(sharing=sharing)}}
 
 
 def _tlp_of(obj: StixDict) -> str:

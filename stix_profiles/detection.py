@@ -28,6 +28,7 @@ from stix_profiles.constants import (
     PROFILE_LABEL,
     TlpLevel,
 )
+from stix_profiles.sharing import Sharing
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -136,10 +137,12 @@ class DetectionFacts(_Model):
     personal_data: bool = False
     tlp: TlpLevel = "amber"
     producer_identity_id: str | None = Field(default=None, pattern=r"^identity--[0-9a-f-]{36}$")
-    created: datetime | None = None
+    sharing: Sharing | None = None
+    """Recipients, areas and embargo for the sharing policy (carried in the sensor/venue context)."""
+    modified: datetime | None = None
     """When the worker produced this version; defaults to `ended or started` so replays are identical."""
 
-    @field_validator("started", "ended", "created")
+    @field_validator("started", "ended", "modified")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return None if value is None else utc(value)
@@ -148,6 +151,8 @@ class DetectionFacts(_Model):
     def _consistent(self) -> DetectionFacts:
         if self.ended is not None and self.ended < self.started:
             raise ValueError("ended must not be before started")
+        if self.modified is not None and self.modified < self.started:
+            raise ValueError("modified must not be before started")
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("latitude and longitude go together")
         return self
@@ -163,28 +168,34 @@ def detection_id(facts: DetectionFacts) -> str:
     return deterministic_id("observed-data", facts.sensor_id, facts.category, facts.track_id, facts.started)
 
 
-def location_id(latitude: float, longitude: float) -> str:
-    """Return the deterministic id of the location at the given coordinates (rounded to ~1 cm)."""
-    return deterministic_id("location", f"{latitude:.7f}", f"{longitude:.7f}")
+def location_id(observed_id: str) -> str:
+    """Return the deterministic id of a detection's location (one per detection, versioned with it)."""
+    return deterministic_id("location", observed_id)
 
 
 def context_extension(
     *,
-    sensor_id: str,
-    sensor_kind: str,
+    sensor_id: str | None = None,
+    sensor_kind: str | None = None,
     sensor_name: str | None = None,
     venue: str | None = None,
     zone: str | None = None,
     municipality: str | None = None,
+    sharing: Sharing | None = None,
 ) -> StixDict:
     """Return the payload of the sensor/venue context extension."""
-    payload: StixDict = {
-        "extension_type": "property-extension",
+    payload: StixDict = {"extension_type": "property-extension"}
+    optional = {
         "sensor_id": sensor_id,
         "sensor_kind": sensor_kind,
+        "sensor_name": sensor_name,
+        "venue": venue,
+        "zone": zone,
+        "municipality": municipality,
     }
-    optional = {"sensor_name": sensor_name, "venue": venue, "zone": zone, "municipality": municipality}
     payload.update({k: v for k, v in optional.items() if v is not None})
+    if sharing is not None:
+        payload.update(sharing.payload())
     return payload
 
 
@@ -230,14 +241,19 @@ def _detection_extension(facts: DetectionFacts) -> StixDict:
         payload["audio_segment"] = facts.audio_segment.model_dump()
     if facts.metrics:
         payload["metrics"] = dict(sorted(facts.metrics.items()))
+    sized = [e for e in facts.evidence if e.width and e.height]
+    if sized:
+        payload["frame_width"], payload["frame_height"] = sized[0].width, sized[0].height
     return payload
 
 
 def build_detection_objects(facts: DetectionFacts) -> list[StixDict]:
     """Return the STIX objects of one detection (observed-data, its SCOs, location, relationship)."""
     marking = [tlp_marking(facts.tlp)]
-    created = format_timestamp(facts.created or facts.ended or facts.started)
-    common: dict[str, Any] = {"created": created, "modified": created, "object_marking_refs": marking}
+    # created is the window start (fixed for the id); modified moves as an ongoing detection is updated.
+    created = format_timestamp(facts.started)
+    modified = format_timestamp(facts.modified or facts.ended or facts.started)
+    common: dict[str, Any] = {"created": created, "modified": modified, "object_marking_refs": marking}
     if facts.producer_identity_id:
         common["created_by_ref"] = facts.producer_identity_id
 
@@ -263,6 +279,7 @@ def build_detection_objects(facts: DetectionFacts) -> list[StixDict]:
                 venue=facts.venue,
                 zone=facts.zone,
                 municipality=facts.municipality,
+                sharing=facts.sharing,
             ),
             PERSONAL_DATA_EXT: personal_data_extension(facts.holds_personal_data),
         },
@@ -271,7 +288,7 @@ def build_detection_objects(facts: DetectionFacts) -> list[StixDict]:
     objects = [to_dict(observed), to_dict(software), *(to_dict(a) for a in artifacts)]
     if facts.latitude is not None and facts.longitude is not None:
         location = stix2.v21.Location(
-            id=location_id(facts.latitude, facts.longitude),
+            id=location_id(observed_id),
             latitude=facts.latitude,
             longitude=facts.longitude,
             name=facts.venue,

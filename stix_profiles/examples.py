@@ -26,6 +26,7 @@ from stix_profiles.detection import (
     detection_id,
 )
 from stix_profiles.extensions import extension_definitions, profile_identity
+from stix_profiles.sharing import Recipient, Sharing
 
 T0 = datetime(2026, 7, 14, 21, 30, 0, tzinfo=UTC)
 POLICE_ID = "identity--6b0a1c52-3f2e-4d8a-9c1b-2a7e5f4d3c21"
@@ -111,6 +112,10 @@ def _alert_objects() -> list[StixDict]:
         tlp="amber",
         created_by_ref=POLICE_ID,
         created=T0 + timedelta(seconds=20),
+        sharing=Sharing(
+            recipients=[Recipient(org="policia-nacional-es", role="coordinator")],
+            areas=["villeurbanne"],
+        ),
     )
 
 

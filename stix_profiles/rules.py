@@ -238,6 +238,29 @@ def _check_context(c: _Checker) -> None:
         c.error(f"{base}.sensor_kind", f"sensor_kind {kind!r} is not one of {', '.join(SENSOR_KINDS)}")
     for name in ("sensor_id", "sensor_name", "venue", "zone", "municipality"):
         c.text(ctx, base, name, required=False)
+    _check_sharing(c, ctx, base)
+
+
+def _check_sharing(c: _Checker, ctx: dict[str, Any], base: str) -> None:
+    for name in ("areas", "widened_areas"):
+        value = ctx.get(name)
+        if value is not None and (
+            not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value)
+        ):
+            c.error(f"{base}.{name}", f"{name} must be a list of non-empty strings")
+    recipients = ctx.get("recipients")
+    if recipients is not None:
+        if not isinstance(recipients, list):
+            c.error(f"{base}.recipients", "recipients must be a list of {org, role?, individual?}")
+        else:
+            for i, r in enumerate(recipients):
+                if not isinstance(r, dict) or not isinstance(r.get("org"), str) or not r["org"].strip():
+                    c.error(f"{base}.recipients[{i}]", "a recipient names its organisation (org)")
+    embargo = ctx.get("embargo_until")
+    if embargo is not None:
+        parsed = _timestamp(embargo) if isinstance(embargo, str) else None
+        if parsed is None or parsed.tzinfo is None:
+            c.error(f"{base}.embargo_until", f"embargo_until must be an RFC 3339 UTC timestamp, not {embargo!r}")
 
 
 def _check_personal_data(c: _Checker) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from stix_profiles import (
+    Recipient,
+    Sharing,
     build_acknowledgement,
     build_alert,
     build_alert_report,
@@ -86,6 +88,25 @@ def test_alert_id_depends_on_detections_not_on_order() -> None:
     assert alert()[0]["id"] == alert(detection_refs=list(reversed(DETECTIONS)))[0]["id"]
     assert alert()[0]["id"] != alert(detection_refs=DETECTIONS[:1])[0]["id"]
     assert alert(key="ops-42")[0]["id"] == alert(key="ops-42", detection_refs=[])[0]["id"]
+
+
+def test_alert_update_keeps_id_and_created() -> None:
+    first = alert()[0]
+    update = alert(determination="confirmed", modified=T0 + timedelta(minutes=2))[0]
+    assert (update["id"], update["created"]) == (first["id"], first["created"])
+    assert update["modified"] > first["modified"]
+    with pytest.raises(ValueError, match="modified must not be before created"):
+        alert(modified=T0 - timedelta(minutes=2))
+
+
+def test_sharing_instructions_on_alert_and_guidance() -> None:
+    sharing = Sharing(recipients=[Recipient(org="ayto-madrid", role="analyst")], areas=["Sevilla"])
+    incident = alert(sharing=sharing)[0]
+    assert incident["extensions"][CONTEXT_EXT]["recipients"] == [{"org": "ayto-madrid", "role": "analyst"}]
+    assert incident["extensions"][CONTEXT_EXT]["areas"] == ["Sevilla"]
+    coa, _ = build_guidance(alert_ref=incident["id"], name="n", description="d", created=T0, sharing=sharing)
+    assert coa["extensions"][CONTEXT_EXT]["areas"] == ["Sevilla"]
+    assert validate([incident, coa]) == []
 
 
 def test_alert_refuses_criticality_out_of_range() -> None:

@@ -110,6 +110,27 @@ CORPUS = [
         id="missing-sensor",
     ),
     pytest.param(
+        mutate(
+            lambda: first("alert", "incident"),
+            lambda o: o["extensions"][CONTEXT_EXT].update(recipients=[{"role": "x"}]),
+        ),
+        f"extensions.{CONTEXT_EXT}.recipients[0]",
+        "a recipient names its organisation",
+        id="recipient-without-org",
+    ),
+    pytest.param(
+        mutate(detection, lambda o: o["extensions"][CONTEXT_EXT].update(embargo_until="tomorrow")),
+        f"extensions.{CONTEXT_EXT}.embargo_until",
+        "embargo_until must be an RFC 3339 UTC timestamp",
+        id="embargo-not-a-time",
+    ),
+    pytest.param(
+        mutate(detection, lambda o: o["extensions"][CONTEXT_EXT].update(areas="lyon")),
+        f"extensions.{CONTEXT_EXT}.areas",
+        "areas must be a list of non-empty strings",
+        id="areas-not-a-list",
+    ),
+    pytest.param(
         mutate(detection, lambda o: o["extensions"].pop(PERSONAL_DATA_EXT)),
         f"extensions.{PERSONAL_DATA_EXT}",
         "requires the personal-data extension",

@@ -15,6 +15,8 @@ from stix_profiles import (
     BoundingBox,
     DetectionFacts,
     Evidence,
+    Recipient,
+    Sharing,
     build_detection_bundle,
     detection_id,
     validate,
@@ -90,7 +92,30 @@ def test_update_of_ongoing_detection_is_a_new_version_of_the_same_object() -> No
     later = facts(ended=T0 + timedelta(seconds=30))
     updated = by_type(build_detection_bundle(later), "observed-data")[0]
     assert updated["id"] == first["id"]
+    assert updated["created"] == first["created"] == "2026-07-14T21:30:00.000Z"
     assert updated["modified"] > first["modified"]
+    location_ids = {
+        o["id"]: o["created"] for b in (camera_facts(), later) for o in by_type(build_detection_bundle(b), "location")
+    }
+    assert len(location_ids) == 1
+
+
+def test_frame_size_comes_from_the_evidence() -> None:
+    det = by_type(build_detection_bundle(camera_facts()), "observed-data")[0]["extensions"][DETECTION_EXT]
+    assert (det["frame_width"], det["frame_height"]) == (1280, 720)
+
+
+def test_sharing_instructions_travel_in_the_context_extension() -> None:
+    sharing = Sharing(
+        recipients=[Recipient(org="psp-pt")],
+        widened_areas=["*"],
+        embargo_until=datetime(2026, 7, 15, 6, tzinfo=UTC),
+    )
+    bundle = build_detection_bundle(facts(sharing=sharing.model_dump()))
+    context = by_type(bundle, "observed-data")[0]["extensions"][CONTEXT_EXT]
+    assert context["recipients"] == [{"org": "psp-pt"}]
+    assert context["widened_areas"] == ["*"] and context["embargo_until"] == "2026-07-15T06:00:00.000Z"
+    assert validate(bundle) == []
 
 
 @pytest.mark.parametrize(
@@ -138,6 +163,7 @@ def test_evidence_without_url_gets_a_content_address() -> None:
     [
         pytest.param(lambda: facts(started=datetime(2026, 7, 14, 21, 30)), "timezone-aware", id="naive-time"),
         pytest.param(lambda: facts(ended=T0 - timedelta(seconds=1)), "ended must not be before", id="window"),
+        pytest.param(lambda: facts(modified=T0 - timedelta(seconds=1)), "modified must not be before", id="modified"),
         pytest.param(lambda: facts(confidence=101), "less than or equal to 100", id="confidence"),
         pytest.param(lambda: facts(category="Gun Shot"), "should match pattern", id="category"),
         pytest.param(lambda: facts(sensor_kind="drone"), "camera", id="sensor-kind"),
