@@ -1,0 +1,134 @@
+"""Synthetic sounds with known truth, for tests, benchmarks and the demo feed (16 kHz mono)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.audio.signal import ANALYSIS_RATE, FloatArray
+
+RATE = ANALYSIS_RATE
+
+
+def _rng(seed: int | np.random.Generator) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def rms(x: FloatArray) -> float:
+    """Root mean square of a signal."""
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
+
+
+def pink_noise(seconds: float, seed: int | np.random.Generator = 0, level: float = 0.05) -> FloatArray:
+    """1/f noise with the given RMS."""
+    n = round(seconds * RATE)
+    spec = np.fft.rfft(_rng(seed).standard_normal(n))
+    spec /= np.sqrt(np.maximum(np.arange(len(spec)), 1))
+    x = np.fft.irfft(spec, n)
+    return (x * level / max(rms(x), 1e-12)).astype(np.float32)
+
+
+def crowd_noise(seconds: float, seed: int | np.random.Generator = 0, level: float = 0.05,
+                voices: int = 40) -> FloatArray:
+    """Steady babble: pink noise plus many low-pitched voices with syllabic amplitude modulation."""
+    rng = _rng(seed)
+    n = round(seconds * RATE)
+    t = np.arange(n) / RATE
+    out = pink_noise(seconds, rng, 1.0)
+    for _ in range(voices):
+        f0 = rng.uniform(90, 240) * (1 + 0.05 * np.sin(2 * np.pi * rng.uniform(0.2, 1) * t + rng.uniform(0, 6)))
+        phase = 2 * np.pi * np.cumsum(f0) / RATE
+        voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+        syllables = np.clip(np.sin(2 * np.pi * rng.uniform(2, 5) * t + rng.uniform(0, 6)), 0, None) ** 2
+        out += 0.6 * voice * syllables
+    return (out * level / rms(out)).astype(np.float32)
+
+
+def gunshot(seed: int | np.random.Generator = 0, decay_s: float = 0.06, peak: float = 0.8) -> FloatArray:
+    """A muzzle-blast-like burst: instant broadband onset, exponential decay (0.5 s long)."""
+    rng = _rng(seed)
+    t = np.arange(round(0.5 * RATE)) / RATE
+    env = np.exp(-t / decay_s) * (1 - np.exp(-t / 0.0005))
+    x = rng.standard_normal(len(t)) * env
+    return (x * peak / np.abs(x).max()).astype(np.float32)
+
+
+def explosion(seed: int | np.random.Generator = 0, peak: float = 0.9) -> FloatArray:
+    """A blast: a broadband crack, then a rumble below 400 Hz with a slow decay (2 s long)."""
+    rng = _rng(seed)
+    n = round(2.0 * RATE)
+    t = np.arange(n) / RATE
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / RATE)
+    spec *= 1 / (1 + (f / 150.0) ** 2)
+    x = np.fft.irfft(spec, n) * np.exp(-t / 0.35) * (1 - np.exp(-t / 0.002))
+    x /= np.abs(x).max()
+    x += 0.3 * rng.standard_normal(n) * np.exp(-t / 0.015)
+    return (x * peak / np.abs(x).max()).astype(np.float32)
+
+
+def harmonic(f0: np.ndarray, amplitudes: tuple[float, ...] = (1.0, 0.6, 0.4, 0.25, 0.15)) -> FloatArray:
+    """A harmonic complex following the instantaneous pitch track `f0` (Hz per sample)."""
+    phase = 2 * np.pi * np.cumsum(f0) / RATE
+    x = sum(a * np.sin((k + 1) * phase) for k, a in enumerate(amplitudes) if np.all((k + 1) * f0 < RATE / 2))
+    return np.asarray(x / np.abs(x).max(), dtype=np.float32)
+
+
+def scream(seconds: float = 1.2, f0: float = 900.0, seed: int | np.random.Generator = 0,
+           peak: float = 0.6) -> FloatArray:
+    """A scream-like sound: high harmonic pitch with a rise-fall contour, vibrato and jitter."""
+    rng = _rng(seed)
+    n = round(seconds * RATE)
+    t = np.arange(n) / RATE
+    contour = f0 * (1 + 0.15 * np.sin(np.pi * t / seconds)) * (1 + 0.03 * np.sin(2 * np.pi * 6 * t))
+    contour *= 1 + 0.01 * np.convolve(rng.standard_normal(n), np.ones(400) / 20, mode="same")
+    env = np.minimum(1, t / 0.05) * np.minimum(1, (seconds - t) / 0.1)
+    return (harmonic(contour) * env * peak).astype(np.float32)
+
+
+def siren(seconds: float = 8.0, kind: str = "wail", peak: float = 0.5) -> FloatArray:
+    """A wail (slow sweep 600–1400 Hz, 4 s period), yelp (fast, 0.35 s) or hi-lo (two tones)."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    if kind == "wail":
+        f0 = 1000 + 400 * np.sin(2 * np.pi * t / 4.0)
+    elif kind == "yelp":
+        f0 = 1000 + 400 * np.sin(2 * np.pi * t / 0.35)
+    elif kind == "hilo":
+        f0 = np.where((t % 1.2) < 0.6, 750.0, 960.0)
+    else:
+        raise ValueError(f"unknown siren kind {kind!r}")
+    return (harmonic(f0, (1.0, 0.3, 0.5, 0.1, 0.3)) * peak).astype(np.float32)
+
+
+def tone(seconds: float, freq: float, peak: float = 0.5) -> FloatArray:
+    """A steady sine."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    return (peak * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def glass_break(seed: int | np.random.Generator = 0, peak: float = 0.7) -> FloatArray:
+    """An impact click, ringing resonances at 3–7 kHz, and a few fragment tinkles (0.8 s long)."""
+    rng = _rng(seed)
+    n = round(0.8 * RATE)
+    t = np.arange(n) / RATE
+    x = rng.standard_normal(n) * np.exp(-t / 0.004) * 0.8
+    for f in rng.uniform(3000, 7200, 6):
+        x += rng.uniform(0.3, 1.0) * np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) * np.exp(-t / rng.uniform(0.06, 0.2))
+    for start in rng.uniform(0.15, 0.6, 4):
+        k = round(start * RATE)
+        tt = t[: n - k]
+        frag = sum(np.sin(2 * np.pi * f * tt) for f in rng.uniform(4000, 7500, 2)) * np.exp(-tt / 0.03)
+        x[k:] += 0.3 * frag
+    return (x * peak / np.abs(x).max()).astype(np.float32)
+
+
+def place(background: FloatArray, sound: FloatArray, at_s: float, snr_db: float | None = None) -> FloatArray:
+    """Add `sound` into a copy of `background` at `at_s`, scaled to `snr_db` (peak-segment RMS) if given."""
+    out = background.copy()
+    k = round(at_s * RATE)
+    seg = sound[: max(0, len(out) - k)]
+    if snr_db is not None:
+        loud = seg[: max(1, min(len(seg), RATE // 10))]
+        scale = rms(background) * 10 ** (snr_db / 20) / max(rms(loud), 1e-12)
+        seg = seg * np.float32(scale)
+    out[k:k + len(seg)] += seg
+    return out
