@@ -242,8 +242,12 @@ def build_engine(config: EngineConfig | Mapping[str, Any]) -> PolicyEngine:
         raise EngineConfigError(f"unknown policy engine {kind!r}; known: {', '.join(sorted(ENGINES))}")
     cls = ENGINES[kind]
     try:
-        model = config if isinstance(config, cls.config_model) else cls.config_model.model_validate(
-            config.model_dump() if isinstance(config, EngineConfig) else dict(config)
+        model = (
+            config
+            if isinstance(config, cls.config_model)
+            else cls.config_model.model_validate(
+                config.model_dump() if isinstance(config, EngineConfig) else dict(config)
+            )
         )
     except ValidationError as exc:
         raise EngineConfigError(f"invalid {kind} policy engine config: {exc}") from exc

@@ -91,6 +91,9 @@ def _kind(stix_obj: Mapping[str, Any], stix_type: str) -> str:
 def _markings(stix_obj: Mapping[str, Any]) -> tuple[str, ...]:
     refs = set(stix_obj.get("object_marking_refs") or ())
     refs |= {g["marking_ref"] for g in stix_obj.get("granular_markings") or () if g.get("marking_ref")}
+    if not refs and stix_obj.get("type") == "marking-definition":
+        # A marking definition is public reference data: everyone must be able to resolve it.
+        refs.add(TLP_MARKINGS["clear"])
     return tuple(sorted(refs))
 
 
