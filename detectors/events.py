@@ -63,7 +63,8 @@ class Observation:
     boxes: tuple[Box, ...] = ()
     zone: str | None = None
     attributes: Mapping[str, Attribute] = field(default_factory=dict)
-    audio_segment: tuple[float, float] | None = None
+    #: audio detections: start_s, end_s (relative to `started`), low_hz, high_hz (as stix_profiles.AudioSegment)
+    audio_segment: Mapping[str, float] | None = None
     model: str | None = None
     model_version: str | None = None
 
@@ -97,7 +98,8 @@ class Detection:
     zone: str | None = None
     boxes: tuple[Box, ...] = ()
     attributes: Mapping[str, Attribute] = field(default_factory=dict)
-    audio_segment: tuple[float, float] | None = None
+    #: audio detections: start_s, end_s (relative to `started`), low_hz, high_hz (as stix_profiles.AudioSegment)
+    audio_segment: Mapping[str, float] | None = None
     model: str | None = None
     model_version: str | None = None
     evidence: tuple[Evidence, ...] = ()

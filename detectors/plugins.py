@@ -26,7 +26,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "detectors.sinks.taxii",
 )
 #: optional sibling packages registering their plugins on import (audio feeds and analysers).
-OPTIONAL_PACKAGES: tuple[str, ...] = ("detectors.audio",)
+OPTIONAL_PACKAGES: tuple[str, ...] = ("detectors.audio.plugins",)
 
 _lock = threading.Lock()
 _loaded = False

@@ -97,7 +97,7 @@ def intrusion_scene(width: int = 640, height: int = 360, fps: float = 10.0) -> S
         return frame
 
     # the feet cross x=0.55 at t = 1 + 3 * (0.55-0.05)/0.7 ≈ 3.14 s and leave at 9 + 3 * 0.2/0.7 ≈ 9.86 s
-    return Scene(width, height, fps, 14.0, draw, [LabelledEvent("zone-intrusion", 3.14, 9.86),
+    return Scene(width, height, fps, 14.0, draw, [LabelledEvent("intrusion", 3.14, 9.86),
                                                  LabelledEvent("loitering", 3.14, 9.86)], zone)
 
 
@@ -140,7 +140,7 @@ def tampering_scene(kind: str, width: int = 640, height: int = 360, fps: float =
             frame = cv2.GaussianBlur(frame, (0, 0), 6)
         return frame
 
-    return Scene(width, height, fps, 12.0, draw, [LabelledEvent("camera-tampering", 5.0, 12.0)])
+    return Scene(width, height, fps, 12.0, draw, [LabelledEvent("camera-tamper", 5.0, 12.0)])
 
 
 def crowd_scene(panic_at: float | None = 8.0, people: int = 24, width: int = 640, height: int = 360,

@@ -31,7 +31,7 @@ class CrowdDensityConfig(AnalyserConfig):
 
 @ANALYSERS.register(CrowdDensityConfig)
 class CrowdDensity(Analyser[FrameContext]):
-    """Emits `overcrowding` (key: zone) with the measured density; stores densities in `ctx.shared`."""
+    """Emits `crowd-density` (key: zone) with the measured density; stores densities in `ctx.shared`."""
 
     name = "crowd-density"
     config: CrowdDensityConfig
@@ -59,7 +59,7 @@ class CrowdDensity(Analyser[FrameContext]):
             limit = zone.max_people_per_m2 or cfg.max_people_per_m2
             if density > limit:
                 out.append(Observation(
-                    "overcrowding", min(1.0, 0.5 + 0.5 * (density - limit) / limit), self.name, key=zone.name,
+                    "crowd-density", min(1.0, 0.5 + 0.5 * (density - limit) / limit), self.name, key=zone.name,
                     boxes=tuple(inside), zone=zone.name,
                     attributes={"people_per_m2": round(density, 2), "people": len(inside),
                                 "limit_per_m2": limit},

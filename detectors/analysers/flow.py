@@ -38,7 +38,7 @@ class CrowdMotionConfig(AnalyserConfig):
 
 @ANALYSERS.register(CrowdMotionConfig)
 class CrowdMotion(Analyser[FrameContext]):
-    """Emits `violent-motion` and `crowd-panic` observations for the whole view."""
+    """Emits `violence` and `crowd-panic` observations for the whole view."""
 
     name = "crowd-motion"
     config: CrowdMotionConfig
@@ -84,7 +84,7 @@ class CrowdMotion(Analyser[FrameContext]):
             score = float(vif[moving].mean()) if moving.any() else 0.0
             ctx.shared["violence_score"] = score
             if score >= cfg.violence_threshold and mean_speed >= cfg.violence_min_speed:
-                out.append(Observation("violent-motion", min(1.0, score / cfg.violence_threshold * 0.6), self.name,
+                out.append(Observation("violence", min(1.0, score / cfg.violence_threshold * 0.6), self.name,
                                        attributes={"vif": round(score, 3), "speed": round(mean_speed, 3)}))
         du_dx = np.gradient(flow[..., 0], axis=1) * cfg.width
         dv_dy = np.gradient(flow[..., 1], axis=0) * cfg.width

@@ -35,7 +35,7 @@ class OnnxDetectorConfig(AnalyserConfig):
     keep: list[str] | None = Field(default=None, description="classes to keep (None: all)")
     rename: dict[str, str] = Field(default_factory=dict, description="class name → object label, e.g. person")
     report: list[str] = Field(default_factory=list, description="labels that raise a detection themselves")
-    category: str = Field(default="object-detected", pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+    category: str = Field(default="other", pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
     score_threshold: float = Field(default=0.35, ge=0, le=1)
     nms_iou: float = Field(default=0.45, gt=0, le=1)
     max_detections: int = Field(default=300, ge=1)

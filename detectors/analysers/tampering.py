@@ -35,7 +35,7 @@ class TamperingConfig(AnalyserConfig):
 
 @ANALYSERS.register(TamperingConfig)
 class Tampering(Analyser[FrameContext]):
-    """Emits `camera-tampering` observations keyed by kind (covered, defocused, moved)."""
+    """Emits `camera-tamper` observations keyed by kind (covered, defocused, moved)."""
 
     name = "tampering"
     config: TamperingConfig
@@ -89,5 +89,5 @@ class Tampering(Analyser[FrameContext]):
         return float(np.hypot(dx, dy)), float(response)
 
     def _obs(self, kind: str, confidence: float, **attributes: float) -> Observation:
-        return Observation("camera-tampering", max(0.5, min(1.0, confidence)), self.name, key=kind,
+        return Observation("camera-tamper", max(0.5, min(1.0, confidence)), self.name, key=kind,
                            attributes={"kind": kind, **attributes})

@@ -38,7 +38,7 @@ class ZoneWatchConfig(AnalyserConfig):
 
 @ANALYSERS.register(ZoneWatchConfig)
 class ZoneWatch(Analyser[FrameContext]):
-    """Emits `zone-intrusion` (key: zone) and `loitering` (key: zone/track) observations."""
+    """Emits `intrusion` (key: zone) and `loitering` (key: zone/track) observations."""
 
     name = "zone-watch"
     config: ZoneWatchConfig
@@ -85,7 +85,7 @@ class ZoneWatch(Analyser[FrameContext]):
                     ))
             if intruders and self.config.intrusion:
                 out.append(Observation(
-                    "zone-intrusion", max(t.score for t in intruders), self.name, key=zone.name,
+                    "intrusion", max(t.score for t in intruders), self.name, key=zone.name,
                     boxes=tuple(intruders), zone=zone.name, attributes={"count": len(intruders)},
                 ))
         for ident in present:

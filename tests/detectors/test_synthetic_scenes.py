@@ -27,7 +27,7 @@ def test_a_blob_entering_a_zone_is_one_intrusion_from_entry_to_exit(clips: Clips
     scene = synthetic.intrusion_scene()
     found, _ = run_worker(clips("intrusion", scene), [*BLOB_TRACKING, {"type": "zones", "loiter_s": 3}],
                           zones=[{"name": "stage", "polygon": scene.zone}])
-    intrusions = incidents(found, "zone-intrusion")
+    intrusions = incidents(found, "intrusion")
     assert len(intrusions) == 1
     phases = next(iter(intrusions.values()))
     assert [d.phase for d in phases] == [Phase.START, Phase.END]
@@ -80,7 +80,7 @@ def test_camera_tampering_is_reported_with_its_kind(clips: Clips, run_worker: Ru
                                                     expected: str) -> None:
     scene = synthetic.tampering_scene(kind)
     found, _ = run_worker(clips(f"tamper-{kind}", scene), [{"type": "motion"}, {"type": "tampering"}])
-    tamper = incidents(found, "camera-tampering")
+    tamper = incidents(found, "camera-tamper")
     assert len(tamper) == 1
     start = next(iter(tamper.values()))[0]
     assert start.attributes["kind"] == expected
