@@ -83,5 +83,10 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
         def metrics() -> Response:
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    from exchange.identity.portal import router as portal_router
+    from exchange.identity.views import router as identity_router
+
+    app.include_router(identity_router)  # before TAXII: its /{api_root}/ would shadow nothing, but keep it first
+    app.include_router(portal_router)
     app.include_router(taxii_router)
     return app

@@ -59,6 +59,11 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     migrate: Annotated[bool, typer.Option(help="Upgrade the database schema before starting")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM) of the hub", exists=True)] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM)", exists=True)] = None,
+    tls_client_ca: Annotated[Path | None, typer.Option(help="CA (PEM) that client certificates must chain to",
+                                                       exists=True)] = None,
+    client_cert: Annotated[str | None, typer.Option(help="Client certificates: none | optional | required")] = None,
 ) -> None:
     """Run the hub (TAXII 2.1 API, /metrics) with uvicorn."""
     import uvicorn
@@ -69,6 +74,11 @@ def serve(
     from exchange.store.db import Database
 
     settings = _settings(config)
+    if tls_cert or tls_key or tls_client_ca or client_cert:
+        tls = settings.tls.model_dump() | {k: str(v) if isinstance(v, Path) else v for k, v in {
+            "certfile": tls_cert, "keyfile": tls_key, "client_ca": tls_client_ca, "client_cert": client_cert,
+        }.items() if v is not None}
+        settings = _settings(config, tls=tls)
     configure_logging(settings.log_level, settings.log_format)
     db = Database(settings.database_url)
     if migrate:
@@ -77,8 +87,11 @@ def serve(
         err.print("[red]The database schema is not current:[/red] run `popart db upgrade` (or serve --migrate)")
         raise typer.Exit(2)
     db.dispose()
+    from exchange.identity.mtls import uvicorn_tls_options
+
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_config=None, access_log=False, workers=workers if workers > 1 else None)
+                log_config=None, access_log=False, workers=workers if workers > 1 else None,
+                **uvicorn_tls_options(settings.tls))
 
 
 def _head() -> str | None:
@@ -252,9 +265,17 @@ def _mount_plugins() -> None:
         if importlib.util.find_spec(module_name.split(".")[0]) and importlib.util.find_spec(module_name):
             module = importlib.import_module(module_name)
             app.add_typer(module.app, name=name)
+    from exchange.identity.cli import SUBCOMMANDS as identity_commands
+
+    for name, sub_app in identity_commands.items():  # popart keys|tokens|people
+        app.add_typer(sub_app, name=name)
 
 
 def main() -> None:
     """Entry point of the `popart` console script."""
     _mount_plugins()
     app()
+
+
+if __name__ == "__main__":
+    main()

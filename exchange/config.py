@@ -10,6 +10,8 @@ import yaml
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from exchange.identity.config import IdentitySettings, TlsSettings
+
 DEMO_SECRET = "popart-demo-secret-do-not-use-in-production"
 DEFAULT_DATABASE_URL = "sqlite:///./popart.db"
 
@@ -40,10 +42,17 @@ class Settings(BaseSettings):
         default=500, ge=0, description="Envelopes with more objects are processed in the background (status pending)"
     )
     ingest_validation: Literal["full", "structural"] = "full"
+    validation_workers: int = Field(
+        default_factory=lambda: min((os.cpu_count() or 1) - 1, 8), ge=0,
+        description="Processes that check large envelopes with stix2 in parallel (0 or 1: in the request thread); "
+                    "the default leaves one core to the event loop and the database")
 
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     metrics_enabled: bool = True
+
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    tls: TlsSettings = Field(default_factory=TlsSettings)
 
     @field_validator("public_url")
     @classmethod

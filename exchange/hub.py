@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -45,9 +46,10 @@ class Hub:
         policy = policy or CollectionReadersPolicy()
         if profile_check is None:
             profile_check = _profile_check()
-        validator = ObjectValidator(deep=settings.ingest_validation == "full", profile_check=profile_check)
+        validator = ObjectValidator(deep=settings.ingest_validation == "full", profile_check=profile_check,
+                                    workers=settings.validation_workers)
         cursors = CursorCodec(settings.secret_key.get_secret_value().encode())
-        return cls(
+        hub = cls(
             settings=settings,
             db=db,
             policy=policy,
@@ -57,9 +59,14 @@ class Hub:
                                 max_limit=settings.max_page_size),
             basic=BasicAuthenticator(db),
         )
+        from exchange.identity.service import install as install_identity
+
+        install_identity(hub)  # Bearer tokens, portal sessions, client certificates
+        return hub
 
     def start(self) -> None:
         """Resume adds left pending by a previous process and drop expired statuses."""
+        threading.Thread(target=self.validator.warm_up, name="validator-warm-up", daemon=True).start()
         removed = status_service.purge_expired(self.db)
         if removed:
             log.info("purged %s expired status resources", removed)
@@ -70,6 +77,7 @@ class Hub:
     def stop(self) -> None:
         """Finish background work and close the database."""
         self.ingest.shutdown()
+        self.validator.close()
         self.db.dispose()
 
 

@@ -46,7 +46,10 @@ class IngestService:
         self.policy = policy
         self.validator = validator
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        self._maintenance = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze")
         self._lock = threading.Lock()
+        self._rows_since_analyze = 0
+        self._rows_at_analyze = 0
 
     def add(self, caller: Caller, root_name: str, collection_id: str, envelope: dict[str, Any],
             body: bytes) -> dict[str, Any]:
@@ -91,8 +94,9 @@ class IngestService:
         self._executor.submit(self._run_pending, status_id, caller)
 
     def shutdown(self) -> None:
-        """Finish the adds under way and stop the background worker."""
+        """Finish the adds under way and stop the background workers."""
         self._executor.shutdown(wait=True)
+        self._maintenance.shutdown(wait=True)
 
     def _run_pending(self, status_id: str, caller: Caller) -> None:
         try:
@@ -120,8 +124,7 @@ class IngestService:
                  status_id: str) -> list[Detail]:
         details: list[Detail] = [("pending", _id_of(o), _version_of(o), None) for o in objects]
         items: list[_Item] = []
-        for i, obj in enumerate(objects):
-            checked = self.validator.check(obj)
+        for i, checked in enumerate(self.validator.check_many(objects)):
             if isinstance(checked, InvalidObject):
                 details[i] = ("failure", checked.stix_id, checked.version, checked.message)
             else:
@@ -132,15 +135,33 @@ class IngestService:
             for it, outcome in zip(items, outcomes, strict=True):
                 it.outcome = outcome
             with self._lock:  # one writer per process; the collection row lock orders writers across processes
-                self._store(caller, collection_id, items, details, status_id)
+                stored = self._store(caller, collection_id, items, details, status_id)
+            self._maybe_analyze(stored)
         for outcome in ("success", "failure"):
             n = sum(1 for d in details if d[0] == outcome)
             if n:
                 INGESTED.labels(outcome).inc(n)
         return details
 
+    def _maybe_analyze(self, stored: int) -> None:
+        # PostgreSQL plans the page query by statistics; after a bulk load they say "tiny table" and the
+        # planner sorts the whole collection instead of walking the (collection_id, seq) index.
+        if self.db.is_sqlite or not stored:
+            return
+        self._rows_since_analyze += stored
+        if self._rows_since_analyze >= max(5_000, self._rows_at_analyze // 5):
+            self._rows_at_analyze += self._rows_since_analyze
+            self._rows_since_analyze = 0
+            self._maintenance.submit(self._analyze)
+
+    def _analyze(self) -> None:
+        try:
+            self.db.analyze("stix_objects", "acl_grants", "collections")
+        except Exception:
+            log.warning("ANALYZE after a bulk load failed", exc_info=True)
+
     def _store(self, caller: Caller, collection_id: str, items: list[_Item], details: list[Detail],
-               status_id: str) -> None:
+               status_id: str) -> int:
         with self.db.write() as session:
             col = store.lock_collection(session, collection_id)
             if col is None:
@@ -192,11 +213,12 @@ class IngestService:
             for flag, pks in flags_off.items():
                 if pks:
                     store.set_flags(session, sorted(pks), **{flag: False})
-            pks = store.insert_versions(session, new_rows)
+            pks = store.insert_versions(session, collection_id, new_rows)
             self._grant(session, pks, new_items)
             col.last_seq = seq
             if new_rows:
                 col.last_added = date_added
+            return len(new_rows)
 
     def _grant(self, session: Any, pks: list[int], items: list[_Item]) -> None:
         members = {g.audience_key: g.members for it in items if it.outcome for g in it.outcome.grants}

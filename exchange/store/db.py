@@ -49,6 +49,13 @@ class Database:
                 session.rollback()
                 raise
 
+    def analyze(self, *tables: str) -> None:
+        """Refresh PostgreSQL's planner statistics (after bulk loads, before autovacuum notices)."""
+        if self.is_sqlite:
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

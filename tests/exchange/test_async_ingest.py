@@ -79,3 +79,27 @@ def test_a_pending_add_left_by_a_dead_process_is_resumed_at_start(hub: RunningHu
             assert session.get(Status, status_id).envelope is None  # type: ignore[union-attr]
     finally:
         stop_hub(replica)
+
+
+def test_parallel_validation_gives_the_same_outcomes_in_order() -> None:
+    """The process pool that checks large envelopes must report exactly what the inline path reports."""
+    from exchange.services.validation import PARALLEL_MIN_OBJECTS, ObjectValidator
+
+    objs: list[object] = []
+    for i in range(PARALLEL_MIN_OBJECTS + 50):
+        o = note(content=f"n{i}")
+        if i % 7 == 0:
+            o = {k: v for k, v in o.items() if k != "content"}  # a note needs content: only stix2 catches it
+        if i % 11 == 0:
+            o = dict(o, id="note--bad")
+        objs.append(o)
+    objs.append("not an object")
+    inline = ObjectValidator(deep=True, workers=0).check_many(objs)
+    pooled = ObjectValidator(deep=True, workers=2)
+    try:
+        parallel = pooled.check_many(objs)
+    finally:
+        pooled.close()
+    assert parallel == inline
+    assert sum(1 for r in inline if type(r).__name__ == "InvalidObject") == len(
+        [i for i in range(PARALLEL_MIN_OBJECTS + 50) if i % 7 == 0 or i % 11 == 0]) + 1

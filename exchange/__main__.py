@@ -1,0 +1,5 @@
+"""`python -m exchange` runs the popart CLI."""
+
+from exchange.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Identity and access: OAuth2 tokens, federation, mutual TLS, passkeys and sessions."""
