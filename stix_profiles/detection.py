@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
 import stix2
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from stix2validator.v21.enums import media_types
 
 from stix_profiles.common import (
     StixDict,
@@ -31,13 +34,15 @@ from stix_profiles.constants import (
 from stix_profiles.sharing import Sharing
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Text = Annotated[str, Field(min_length=1, max_length=256)]
+_METRIC = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PERSONAL_MEDIA = ("image/", "video/", "audio/")
 _EPSILON = 1e-6
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class BoundingBox(_Model):
@@ -47,7 +52,7 @@ class BoundingBox(_Model):
     y: Unit
     w: Unit
     h: Unit
-    label: str = Field(min_length=1)
+    label: Text
     score: Unit
 
     @model_validator(mode="after")
@@ -110,21 +115,21 @@ class Evidence(_Model):
 class DetectionFacts(_Model):
     """What a detector worker knows about one detection: the input of `build_detection_bundle`."""
 
-    sensor_id: str = Field(min_length=1)
+    sensor_id: Text
     sensor_kind: Literal["camera", "microphone", "partner"]
-    sensor_name: str | None = None
-    venue: str | None = None
-    zone: str | None = None
-    municipality: str | None = None
+    sensor_name: Text | None = None
+    venue: Text | None = None
+    zone: Text | None = None
+    municipality: Text | None = None
     category: str = Field(pattern=CATEGORY_PATTERN, max_length=64)
     confidence: int = Field(ge=0, le=100)
-    detector: str = Field(min_length=1)
-    detector_version: str = Field(min_length=1)
-    model: str | None = None
-    model_version: str | None = None
+    detector: Text
+    detector_version: Text
+    model: Text | None = None
+    model_version: Text | None = None
     started: datetime
     ended: datetime | None = None
-    track_id: str | None = None
+    track_id: Text | None = None
     """Distinguishes simultaneous detections of one category on one sensor (e.g. two tracked people)."""
     boxes: list[BoundingBox] = Field(default_factory=list)
     audio_segment: AudioSegment | None = None
@@ -132,7 +137,7 @@ class DetectionFacts(_Model):
     longitude: float | None = Field(default=None, ge=-180.0, le=180.0)
     metrics: dict[str, float] = Field(default_factory=dict)
     """Measured values, e.g. {"people_per_m2": 4.2, "spl_db": 118}."""
-    description: str | None = None
+    description: str | None = Field(default=None, max_length=2000)
     evidence: list[Evidence] = Field(default_factory=list)
     personal_data: bool = False
     tlp: TlpLevel = "amber"
@@ -146,6 +151,16 @@ class DetectionFacts(_Model):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return None if value is None else utc(value)
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_names(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, number in value.items():
+            if not _METRIC.match(name):
+                raise ValueError(f"metric name {name!r} must be snake_case (a-z, 0-9, _), at most 64 characters")
+            if not math.isfinite(number):
+                raise ValueError(f"metric {name!r} must be a finite number")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> DetectionFacts:
@@ -207,13 +222,23 @@ def personal_data_extension(personal_data: bool, *, redacted: bool | None = None
     return payload
 
 
+@cache
+def iana_media_types() -> frozenset[str]:
+    """Return the IANA media types stix2-validator accepts for `artifact.mime_type` (its bundled list)."""
+    return frozenset(media_types())
+
+
 def build_evidence(evidence: Evidence, *, tlp: str = "amber") -> stix2.v21.Artifact:
-    """Return the artifact of one piece of evidence: hashes and a locator, never the payload inline."""
+    """Return the artifact of one piece of evidence: hashes and a locator, never the payload inline.
+
+    `mime_type` is left out when IANA does not register the type (say audio/wav): strict STIX validation
+    refuses it. The personal-data flag is still decided from the declared type.
+    """
     extensions: dict[str, Any] = {
         PERSONAL_DATA_EXT: personal_data_extension(evidence.holds_personal_data, redacted=evidence.redacted)
     }
     return stix2.v21.Artifact(
-        mime_type=evidence.mime_type,
+        mime_type=evidence.mime_type if evidence.mime_type in iana_media_types() else None,
         url=evidence.locator,
         hashes={"SHA-256": evidence.sha256},
         object_marking_refs=[tlp_marking(tlp)],

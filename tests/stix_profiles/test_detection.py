@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from stix_profiles import (
@@ -153,6 +155,16 @@ def test_unredacted_image_flags_personal_data() -> None:
     assert validate(bundle) == []
 
 
+def test_unregistered_media_type_is_left_out_but_still_flags_personal_data() -> None:
+    wav = Evidence(sha256="cd" * 32, mime_type="audio/wav", redacted=False)
+    bundle = build_detection_bundle(facts(evidence=[wav]))
+    artifact = by_type(bundle, "artifact")[0]
+    assert "mime_type" not in artifact
+    assert artifact["extensions"][PERSONAL_DATA_EXT]["personal_data"] is True
+    assert by_type(bundle, "observed-data")[0]["extensions"][PERSONAL_DATA_EXT]["personal_data"] is True
+    assert validate(bundle) == []
+
+
 def test_evidence_without_url_gets_a_content_address() -> None:
     artifact = by_type(build_detection_bundle(camera_facts()), "artifact")[0]
     assert artifact["url"] == "urn:popart:evidence:sha256:" + "9f" * 32
@@ -180,3 +192,79 @@ def test_evidence_without_url_gets_a_content_address() -> None:
 def test_bad_facts_are_refused_with_a_clear_error(build: Any, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         build()
+
+
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
+unit = st.floats(0.0, 0.5)
+boxes = st.builds(BoundingBox, x=unit, y=unit, w=unit, h=unit, label=text, score=st.floats(0.0, 1.0))
+segments = st.builds(
+    lambda a, b, lo, hi: AudioSegment(start_s=a, end_s=a + b, low_hz=lo, high_hz=lo + hi),
+    st.floats(0, 60),
+    st.floats(0, 60),
+    st.floats(0, 8000),
+    st.floats(1, 8000),
+)
+evidence = st.builds(
+    Evidence,
+    sha256=st.text("0123456789abcdef", min_size=64, max_size=64),
+    mime_type=st.sampled_from(["image/jpeg", "video/mp4", "audio/wav", "application/json"]),
+    redacted=st.booleans(),
+    width=st.none() | st.integers(1, 8000),
+    height=st.none() | st.integers(1, 8000),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sensor_id=text,
+    sensor_kind=st.sampled_from(["camera", "microphone", "partner"]),
+    place=st.none() | text,
+    category=st.from_regex(r"\A[a-z][a-z0-9]{0,8}(-[a-z0-9]{1,6}){0,2}\Z"),
+    confidence=st.integers(0, 100),
+    started=st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
+    duration=st.none() | st.integers(0, 10**6),
+    boxes=st.lists(boxes, max_size=3),
+    segment=st.none() | segments,
+    position=st.none() | st.tuples(st.floats(-90, 90), st.floats(-180, 180)),
+    evidence=st.lists(evidence, max_size=2),
+    personal_data=st.booleans(),
+    tlp=st.sampled_from(["clear", "green", "amber", "amber+strict", "red"]),
+)
+def test_any_valid_facts_give_a_valid_bundle(
+    sensor_id: str,
+    sensor_kind: Any,
+    place: str | None,
+    category: str,
+    confidence: int,
+    started: datetime,
+    duration: int | None,
+    boxes: list[BoundingBox],
+    segment: AudioSegment | None,
+    position: tuple[float, float] | None,
+    evidence: list[Evidence],
+    personal_data: bool,
+    tlp: Any,
+) -> None:
+    detection = DetectionFacts(
+        sensor_id=sensor_id,
+        sensor_kind=sensor_kind,
+        venue=place,
+        zone=place,
+        municipality=place,
+        category=category,
+        confidence=confidence,
+        detector="d",
+        detector_version="1",
+        started=started,
+        ended=None if duration is None else started + timedelta(milliseconds=duration),
+        boxes=boxes,
+        audio_segment=segment,
+        latitude=position[0] if position else None,
+        longitude=position[1] if position else None,
+        evidence=evidence,
+        personal_data=personal_data,
+        tlp=tlp,
+    )
+    bundle = build_detection_bundle(detection)
+    assert [str(i) for i in validate(bundle) if i.severity == "error"] == []
+    assert build_detection_bundle(detection) == bundle
