@@ -1,0 +1,96 @@
+"""The `audio_events` analyser: plugs the audio detectors into the worker's analyser registry.
+
+An audio feed's items are `AudioBlock`s; this analyser keeps one `AudioAnalyzer` per feed and turns
+its events into `Observation`s (with `audio_segment` in stream seconds and the band in attributes),
+which the worker's `EventRules` make into incidents like any video observation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from detectors.analysers.base import ANALYSERS, Analyser, AnalyserConfig, Zone
+from detectors.audio.analyzer import AudioAnalysisConfig, AudioAnalyzer, default_detectors
+from detectors.audio.base import AudioDetectorSpec, AudioEvent
+from detectors.audio.feeds import AudioBlock
+from detectors.events import EventRuleConfig, Observation
+from detectors.feeds.base import FeedItem
+
+VERSION = "1"
+
+#: event rules suited to audio categories: events arrive confirmed (no minimum duration); sirens and
+#: crowd noise report every 5 s, so their incidents stay open longer between reports.
+AUDIO_EVENT_RULES: Mapping[str, EventRuleConfig] = {
+    "gunshot": EventRuleConfig(min_duration_s=0.0, end_after_s=5.0),
+    "explosion": EventRuleConfig(min_duration_s=0.0, end_after_s=5.0),
+    "glass-break": EventRuleConfig(min_duration_s=0.0, end_after_s=5.0),
+    "scream": EventRuleConfig(min_duration_s=0.0, end_after_s=5.0),
+    "siren": EventRuleConfig(min_duration_s=0.0, end_after_s=8.0),
+    "crowd-noise": EventRuleConfig(min_duration_s=0.0, end_after_s=8.0),
+}
+
+
+@dataclass
+class AudioContext:
+    """What the audio analysers of one feed see for one block."""
+
+    item: FeedItem[AudioBlock]
+    zones: Sequence[Zone] = ()
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+class AudioEventsConfig(AnalyserConfig):
+    """The audio detector set of one audio feed (default: every hand-built detector)."""
+
+    type: Literal["audio_events"] = "audio_events"
+    media: ClassVar[Literal["video", "audio"]] = "audio"
+    stage: ClassVar[int] = 20
+    gated: bool = Field(default=False, description="audio has no motion gate")
+    detectors: list[AudioDetectorSpec] = Field(default_factory=default_detectors)
+    speech_gate: bool = Field(default=True, description="Silero VAD vetoes speech-like false alarms")
+    background_horizon_s: float = Field(default=20.0, gt=1.0)
+
+    def analysis(self) -> AudioAnalysisConfig:
+        """The analysis config of this analyser."""
+        return AudioAnalysisConfig(detectors=self.detectors, speech_gate=self.speech_gate,
+                                   background_horizon_s=self.background_horizon_s)
+
+
+def to_observation(event: AudioEvent, zone: str | None = None) -> Observation:
+    """An audio event as an observation of the event layer."""
+    attributes: dict[str, str | float | int | bool] = {
+        **event.attributes, "start_s": round(event.start, 3), "end_s": round(event.end, 3),
+        "low_hz": event.low_hz, "high_hz": event.high_hz,
+    }
+    return Observation(category=event.category, confidence=event.confidence, detector=f"audio/{event.detector}",
+                       key=event.key, zone=zone, attributes=attributes,
+                       audio_segment=(round(event.start, 3), round(event.end, 3)))
+
+
+@ANALYSERS.register(AudioEventsConfig)
+class AudioEventsAnalyser(Analyser[AudioContext]):
+    """Runs the audio detectors on a feed's blocks."""
+
+    name: ClassVar[str] = "audio_events"
+    version: ClassVar[str] = VERSION
+
+    def __init__(self, config: AudioEventsConfig) -> None:
+        self.config = config
+        self._analyzer: AudioAnalyzer | None = None
+
+    def analyse(self, ctx: AudioContext) -> list[Observation]:
+        """Observations decided with this block."""
+        block = ctx.item.data
+        if self._analyzer is None:
+            assert isinstance(self.config, AudioEventsConfig)
+            self._analyzer = AudioAnalyzer(self.config.analysis(), time0=block.start)
+        self._analyzer.ctx.extras["spl_at_0dbfs"] = block.spl_at_0dbfs
+        return [to_observation(e) for e in self._analyzer.process(block.samples)]
+
+    def finish(self) -> list[Observation]:
+        """End of stream: observations still pending."""
+        return [to_observation(e) for e in self._analyzer.flush()] if self._analyzer is not None else []
