@@ -10,6 +10,7 @@ import stix2
 from misp_stix_converter import ExternalSTIX2toMISPParser, MISPtoSTIX21Parser
 from pymisp import MISPEvent
 
+from stix_profiles import validate
 from stix_profiles.examples import EXAMPLES
 
 
@@ -89,3 +90,11 @@ def test_alert_report_survives_misp() -> None:
     hashes = {a["hashes"]["SHA-256"] for a in objects_of(back, "artifact")}
     assert hashes == {a["hashes"]["SHA-256"] for a in objects_of(original, "artifact")}
     assert any(o.get("name") == "TLP:AMBER" for o in objects_of(back, "marking-definition"))
+
+
+def test_validate_accepts_stix2_objects_and_json_text() -> None:
+    bundle = EXAMPLES["acknowledgement"]()
+    assert validate(stix2.parse(json.dumps(bundle))) == []
+    assert validate(json.dumps(bundle)) == []
+    with pytest.raises(TypeError, match="cannot validate a int"):
+        validate(42)
