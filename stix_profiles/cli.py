@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -60,7 +61,7 @@ def _count(docs: list[dict[str, Any]]) -> int:
 
 @app.command("validate")
 def validate_command(
-    files: Annotated[list[Path], typer.Argument(help="bundles, TAXII envelopes or JSON lines files")],
+    files: Annotated[list[Path], typer.Argument(help="bundles, TAXII envelopes or JSON lines files ('-': stdin)")],
     lenient: Annotated[bool, typer.Option(help="report stix2-validator SHOULD rules as warnings")] = False,
 ) -> None:
     """Validate STIX files against STIX 2.1 (strict) and the POP-ART profile; exit 1 on any error."""
@@ -69,7 +70,8 @@ def validate_command(
     rows: list[tuple[str, ProfileIssue]] = []
     for path in files:
         try:
-            docs = read_documents(path.read_text(encoding="utf-8"), str(path))
+            text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+            docs = read_documents(text, str(path))
         except (OSError, UnicodeDecodeError, InputError) as exc:
             console.print(f"[red]✗ {path}[/red]: cannot read: {exc}")
             failed = True

@@ -84,6 +84,11 @@ def test_unreadable_input_is_explained(text: str, message: str, tmp_path: Path) 
     assert message in result.stdout
 
 
+def test_validate_reads_stdin() -> None:
+    result = runner.invoke(app, ["validate", "-"], input=json.dumps(EXAMPLES["retraction"]()))
+    assert result.exit_code == 0 and "-: 3 objects, 0 errors" in result.stdout
+
+
 def test_missing_file_fails(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "absent.json")])
     assert result.exit_code == 1 and "cannot read" in result.stdout
