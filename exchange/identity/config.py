@@ -25,6 +25,8 @@ class TrustedIssuer(_Strict):
     roles_map: dict[str, str] = Field(default_factory=dict, description="Issuer role → hub role (unmapped: dropped)")
     subject_claim: str = "sub"
     jwks_cache_seconds: int = Field(default=300, ge=1)
+    jwks_miss_refresh_seconds: float = Field(
+        default=10.0, ge=0, description="An unknown kid re-fetches the JWKS at most this often (issuer rotation)")
 
     @model_validator(mode="after")
     def _one_way_to_the_org(self) -> TrustedIssuer:

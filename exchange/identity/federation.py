@@ -21,7 +21,6 @@ from exchange.identity.tokens import TokenRefused, decode, unverified_header
 from exchange.services.orgs import ROLES
 
 log = logging.getLogger(__name__)
-_MISS_REFRESH_SECONDS = 10.0
 
 
 @dataclass
@@ -67,7 +66,7 @@ class Federation:
         cached = self._cache.setdefault(conf.issuer, _Cached())
         now = time.monotonic()
         if now - cached.fetched_at > conf.jwks_cache_seconds or (
-                kid not in cached.keys and now - cached.tried_at > _MISS_REFRESH_SECONDS):
+                kid not in cached.keys and now - cached.tried_at >= conf.jwks_miss_refresh_seconds):
             self._fetch(conf, cached)
         found = cached.keys.get(kid)
         if found is None:

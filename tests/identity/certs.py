@@ -35,7 +35,7 @@ def _write(directory: Path, stem: str, cert: x509.Certificate, key: ec.EllipticC
     return Issued(cert_path, key_path, hashlib.sha256(der).hexdigest(), cert.subject.rfc4514_string())
 
 
-class TestPki:
+class Pki:
     """A CA that signs server and client certificates into a directory."""
 
     def __init__(self, directory: Path, name: str = "Test CA") -> None:

@@ -25,7 +25,7 @@ from exchange.services import orgs
 from exchange.store import migrate
 from exchange.store.db import Database
 from tests.conftest import TEST_SECRET, TEST_SITE, RunningHub, create_pg_database, drop_pg_database, free_port
-from tests.identity.certs import TestPki
+from tests.identity.certs import Pki
 
 TAXII = "application/taxii+json;version=2.1"
 # Attack tests fail many times from 127.0.0.1: keep the per-address limit out of their way (one test sets it low).
@@ -117,9 +117,9 @@ def get_token(running: RunningHub, client_id: str, *, scope: str | None = None, 
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A CA with a server certificate and two client certificates."""
-    return TestPki(tmp_path_factory.mktemp("pki"))
+    return Pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
