@@ -162,7 +162,8 @@ def start_medallion(workdir: Path) -> Target:
         },
     }
     (workdir / "data.json").write_text(json.dumps(data))
-    config = {"backend": {"module_class": "MemoryBackend", "filename": str(workdir / "data.json")},
+    config = {"backend": {"module": "medallion.backends.memory_backend", "module_class": "MemoryBackend",
+                          "filename": str(workdir / "data.json")},
               "users": {"bench": "bench-secret"}, "taxii": {"max_page_size": 1000}}
     (workdir / "config.json").write_text(json.dumps(config))
     proc = subprocess.Popen([sys.executable, "-c", "from medallion.scripts.run import main; main()",

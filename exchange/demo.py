@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -89,7 +90,7 @@ def run_demo(*, data_dir: Path, host: str, port: int, serve: bool, console: Cons
 
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(database_url=f"sqlite:///{(data_dir / 'popart.db').resolve()}",
-                        secret_key=DEMO_SECRET, demo_mode=True, host=host, port=port, log_format="text",
+                        secret_key=SecretStr(DEMO_SECRET), demo_mode=True, host=host, port=port, log_format="text",
                         log_level="WARNING")
     site = demo_site()
     secrets = {c.secret_env: new_secret() for c in site.clients}

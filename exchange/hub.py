@@ -86,4 +86,4 @@ def _profile_check() -> ProfileCheck | None:
         from stix_profiles import check_ingest  # the POP-ART profile rules, when that package provides them
     except ImportError:
         return None
-    return check_ingest  # type: ignore[no-any-return]
+    return check_ingest

@@ -72,7 +72,7 @@ class IngestService:
             with self.db.write() as session:
                 session.add(status)
             self._executor.submit(self._run_pending, status.id, caller)
-            return as_taxii(status, [tuple(d) for d in status.details])  # type: ignore[misc]
+            return as_taxii(status, [tuple(d) for d in status.details])
         details = self._process(caller, view.id, objects, status.id)
         status.details = [list(d) for d in details]
         status.success_count, status.failure_count, status.pending_count = counts(details)
@@ -137,10 +137,10 @@ class IngestService:
             with self._lock:  # one writer per process; the collection row lock orders writers across processes
                 stored = self._store(caller, collection_id, items, details, status_id)
             self._maybe_analyze(stored)
-        for outcome in ("success", "failure"):
-            n = sum(1 for d in details if d[0] == outcome)
+        for result in ("success", "failure"):
+            n = sum(1 for d in details if d[0] == result)
             if n:
-                INGESTED.labels(outcome).inc(n)
+                INGESTED.labels(result).inc(n)
         return details
 
     def _maybe_analyze(self, stored: int) -> None:
@@ -210,9 +210,9 @@ class IngestService:
                 siblings.append(row)
                 new_items.append(it)
                 details[it.index] = ("success", v.stix_id, vtext, None)
-            for flag, pks in flags_off.items():
-                if pks:
-                    store.set_flags(session, sorted(pks), **{flag: False})
+            for flag, cleared in flags_off.items():
+                if cleared:
+                    store.set_flags(session, sorted(cleared), **{flag: False})
             pks = store.insert_versions(session, collection_id, new_rows)
             self._grant(session, pks, new_items)
             col.last_seq = seq

@@ -52,7 +52,7 @@ def get(session: Session, caller: Caller, root: ApiRoot, status_id: str) -> dict
     if (status is None or status.api_root_id != root.id or status.org_id != caller.org_id
             or status.expires_at <= now_micros()):
         raise NotFound(f"no status {status_id!r}")
-    return as_taxii(status, [tuple(d) for d in (status.details or [])])  # type: ignore[misc]
+    return as_taxii(status, [tuple(d) for d in (status.details or [])])
 
 
 def purge_expired(db: Database) -> int:

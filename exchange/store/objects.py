@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, delete, exists, false, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, delete, exists, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from exchange.store.models import AclGrant, Audience, AudienceMember, Collection, StixObject
 
-OBJ = StixObject.__table__
-G = AclGrant.__table__
+OBJ = cast(Table, StixObject.__table__)
+G = cast(Table, AclGrant.__table__)
 CHUNK = 500
 
 
@@ -107,6 +107,7 @@ def _bulk_insert(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -
         return
     columns = list(rows[0])
     raw = conn.connection.driver_connection
+    assert raw is not None
     with raw.cursor() as cur:
         with cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
