@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import threading
 import time
 import uuid
@@ -43,7 +47,8 @@ class Issuer:
         out = []
         for kid, key in self.keys.items():
             pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
-            item = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in jwk.construct(pem, "RS256").to_dict().items()}
+            public = jwk.construct(pem, "RS256").to_dict()
+            item = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in public.items()}
             out.append(item | {"kid": kid, "use": "sig", "alg": "RS256"})
         return {"keys": out}
 
@@ -145,11 +150,6 @@ def test_federated_attacks_are_refused(hub: RunningHub, idp: Issuer) -> None:
     refused(hub, impostor.token(), "unknown key id")
     # HS256 keyed with the issuer's public key: not one of the pinned algorithms.
     pem = next(iter(idp.keys.values())).public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    import base64
-    import hashlib
-    import hmac
-    import json
-
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
