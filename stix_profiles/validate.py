@@ -6,9 +6,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stix2validator import ValidationOptions, validate_instance
+if TYPE_CHECKING:
+    from stix2validator import ValidationOptions
+
 
 from stix_profiles.constants import DETECTION_EXT, PERSONAL_DATA_EXT
 from stix_profiles.extensions import SCHEMA_DIR
@@ -21,6 +23,10 @@ _PERSONAL_MEDIA = ("image/", "video/", "audio/")
 
 @cache
 def _options(strict: bool) -> ValidationOptions:
+    # Imported here: stix2validator pulls jsonschema's format grammars (seconds of start-up), which the
+    # hub's ingest path (check_ingest) and every `popart` command would otherwise pay for.
+    from stix2validator import ValidationOptions
+
     return ValidationOptions(version="2.1", strict=strict, schema_dir=str(SCHEMA_DIR))
 
 
@@ -59,6 +65,8 @@ def stix_issues(obj: dict[str, Any], *, strict: bool = True) -> list[ProfileIssu
     oid = str(obj.get("id", "<no id>"))
     if not isinstance(obj.get("type"), str) or "id" not in obj:
         return [ProfileIssue(oid, "", "not a STIX object: 'type' and 'id' are required")]
+    from stix2validator import validate_instance
+
     result = validate_instance(obj, _options(strict))
     found = [_issue(oid, str(e), "error") for e in result.errors]
     found += [_issue(oid, str(w), "warning") for w in result.warnings]
