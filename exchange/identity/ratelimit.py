@@ -65,6 +65,13 @@ class AttemptLimiter:
             self._locked_until.pop(account, None)
             self._accounts.pop(account, None)
 
+    def reset(self) -> None:
+        """Forget every failure and lockout."""
+        with self._lock:
+            self._accounts.clear()
+            self._locked_until.clear()
+            self._ips.clear()
+
     @staticmethod
     def _window(store: dict[str, deque[float]], key: str, now: float, span: float) -> deque[float]:
         window = store.setdefault(key, deque())

@@ -43,6 +43,10 @@ class RevocationList:
             self._revoked[jti] = expires_at
         return True
 
+    def refresh(self) -> None:
+        """Read revocations made by other processes now."""
+        self._refresh()
+
     def _refresh(self) -> None:
         with self.db.read() as session:
             rows = session.execute(select(RevokedToken.jti, RevokedToken.expires_at, RevokedToken.revoked_at)
