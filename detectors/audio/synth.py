@@ -28,18 +28,25 @@ def pink_noise(seconds: float, seed: int | np.random.Generator = 0, level: float
 
 
 def crowd_noise(seconds: float, seed: int | np.random.Generator = 0, level: float = 0.05,
-                voices: int = 40) -> FloatArray:
-    """Steady babble: pink noise plus many low-pitched voices with syllabic amplitude modulation."""
+                voices: int = 30) -> FloatArray:
+    """Steady babble: pink noise plus many low-pitched voices with syllabic amplitude modulation.
+
+    The voices are synthesised for at most 8 s and tiled with random shifts (cheap for long signals).
+    """
     rng = _rng(seed)
     n = round(seconds * RATE)
-    t = np.arange(n) / RATE
-    out = pink_noise(seconds, rng, 1.0)
+    m = min(n, 8 * RATE)
+    t = np.arange(m) / RATE
+    babble = np.zeros(m)
     for _ in range(voices):
         f0 = rng.uniform(90, 240) * (1 + 0.05 * np.sin(2 * np.pi * rng.uniform(0.2, 1) * t + rng.uniform(0, 6)))
         phase = 2 * np.pi * np.cumsum(f0) / RATE
-        voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+        voice = sum(np.sin(k * phase) / k for k in range(1, 9))
         syllables = np.clip(np.sin(2 * np.pi * rng.uniform(2, 5) * t + rng.uniform(0, 6)), 0, None) ** 2
-        out += 0.6 * voice * syllables
+        babble += voice * syllables
+    reps = -(-n // m)
+    tiled = np.concatenate([np.roll(babble, int(rng.integers(0, m))) for _ in range(reps)])[:n]
+    out = pink_noise(seconds, rng, 1.0) + 0.6 * tiled / max(rms(babble), 1e-12) * np.sqrt(voices) / 4
     return (out * level / rms(out)).astype(np.float32)
 
 
