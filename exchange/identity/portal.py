@@ -27,7 +27,8 @@ STATIC = Path(__file__).parent / "static"
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",  # no-referrer makes form posts Origin: null
+    "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
 
