@@ -38,7 +38,7 @@ class _Compiled:
             raise PolicyLoadError(f"policy revision {source.revision} does not compile")
 
     def query(self, path: str, input_doc: dict[str, Any]) -> Any:
-        self.interpreter.set_input_term(json.dumps(input_doc))
+        self.interpreter.set_input(regopy.Input(input_doc))
         output = self.interpreter.query_bundle_entrypoint(self.bundle, path)
         if not output.ok():
             raise PolicyEvaluationError(f"{path}: {output}")

@@ -193,7 +193,7 @@ def _parse_one(raw: dict[str, Any] | None, object_id: str, revision: str) -> Sha
                 not_before=None if g["not_before_ns"] is None else from_ns(g["not_before_ns"]),
                 not_after=None if g["not_after_ns"] is None else from_ns(g["not_after_ns"]),
             )
-            for g in raw["grants"]
+            for g in (v["grant"] for v in raw["verdicts"])
             if g["org_id"] in allowed
         )
         return SharingDecision(

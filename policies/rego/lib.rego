@@ -10,19 +10,26 @@ members(roles, individuals) := {"roles": roles, "individuals": individuals, "den
 	count(roles) + count(individuals) > 0
 } else := {"roles": roles, "individuals": individuals, "deny": {"grant.no_eligible_members"}}
 
-is_member(org) := true if {
-	org.member == true
-} else := false
-
 named_org(obj, org) := true if {
 	some r in obj.recipients
 	r.org == org.id
 } else := false
 
-any_true(checks) if {
+# The keys of a {rule id: bool} map whose value is true.
+true_keys(checks) := {id |
 	some id in object.keys(checks)
 	checks[id] == true
 }
+
+merge(a, b) := outcome(a.allow | b.allow, a.deny | b.deny, a.ends | b.ends, a.constraints | b.constraints)
+
+# The records (releases) that cover an object; personal: only those recording a personal-data release.
+covering(records, obj, personal) := [r |
+	some r in records
+	release_covers(r, obj)
+	release_from_ok(r, obj)
+	release_personal_ok(r, personal)
+]
 
 all_in(xs, allowed) := true if {
 	every x in xs {

@@ -9,7 +9,7 @@ now := 1795608000000000000 # 2026-11-25T12:00:00Z
 
 hour := 3600000000000
 
-env := {"now_ns": now, "organisations": data.popart.organisations}
+env := sharing.environment(now, data.popart.organisations)
 
 green := "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 
@@ -37,7 +37,7 @@ base := {
 
 decide(overrides) := sharing.decide(object.union(base, overrides), env)
 
-audience(d) := {id | some g in d.grants; id := g.org_id}
+audience(d) := {id | some v in d.verdicts; v.allowed; id := v.org_id}
 
 verdict(d, org_id) := v if {
 	some v in d.verdicts
@@ -45,8 +45,10 @@ verdict(d, org_id) := v if {
 }
 
 grant(d, org_id) := g if {
-	some g in d.grants
-	g.org_id == org_id
+	some v in d.verdicts
+	v.org_id == org_id
+	v.allowed
+	g := v.grant
 }
 
 test_clear_reaches_every_organisation if {
@@ -143,7 +145,7 @@ test_inactive_and_unknown_organisations_are_denied if {
 		"x": {"id": "x", "type": "national_police", "country": "ES", "area": null, "member": true, "active": false},
 		"y": {"id": "y", "type": "club", "country": "ES", "area": null, "member": true, "active": true},
 	})
-	d := sharing.decide(object.union(base, {"markings": [clear]}), {"now_ns": now, "organisations": orgs})
+	d := sharing.decide(object.union(base, {"markings": [clear]}), sharing.environment(now, orgs))
 	"org.inactive" in verdict(d, "x").deny
 	"org.unknown_type" in verdict(d, "y").deny
 }
