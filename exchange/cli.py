@@ -24,6 +24,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(clients_app, name="clients")
 app.add_typer(collections_app, name="collections")
+audit_app = typer.Typer(help="The hash-chained audit log (compliance).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console()
 err = Console(stderr=True)
 
@@ -257,6 +259,54 @@ def demo(
     from exchange.demo import run_demo
 
     run_demo(data_dir=data_dir, host=host, port=port, serve=not no_serve, console=console)
+
+
+@audit_app.command("verify")
+def audit_verify(config: ConfigOpt = None) -> None:
+    """Check the audit log's hash chain: finds edited, deleted and reordered records."""
+    from exchange.audit.log import verify
+
+    with console.status("Verifying the audit log…"):
+        report = verify(_db(config))
+    if report.ok:
+        console.print(f"[green]✓[/green] audit log intact: {report.records} records")
+        return
+    for problem in report.problems:
+        err.print(f"[red]✗[/red] {problem}")
+    err.print(f"[red]audit log NOT intact[/red]: {len(report.problems)} problem(s) in {report.records} records")
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[str | None, typer.Option(help="From this time (RFC 3339, e.g. 2026-11-25T00:00:00Z)")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to (excluding) this time")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: standard output)")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export the audit records of a period as JSON lines or CSV (hashes included)."""
+    import sys
+
+    from exchange.audit.log import export
+    from exchange.timestamps import parse_timestamp
+
+    if fmt not in ("jsonl", "csv"):
+        err.print("[red]--format must be jsonl or csv[/red]")
+        raise typer.Exit(2)
+    try:
+        start = parse_timestamp(since) if since else None
+        end = parse_timestamp(until) if until else None
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        for chunk in export(_db(config), since=start, until=end, fmt=fmt):
+            stream.write(chunk)
+    finally:
+        if output:
+            stream.close()
 
 
 def _mount_plugins() -> None:

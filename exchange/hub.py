@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from exchange.audit.log import AuditBuffer
 from exchange.auth.basic import BasicAuthenticator
 from exchange.auth.caller import Caller
 from exchange.config import Settings
@@ -34,6 +35,7 @@ class Hub:
     ingest: IngestService
     reader: ObjectReader
     basic: BasicAuthenticator
+    audit: AuditBuffer
     # Further ways in (Bearer tokens, client certificates): each returns a Caller or None.
     authenticators: list[Callable[[Request], Caller | None]] = field(default_factory=list)
     extras: dict[str, object] = field(default_factory=dict)
@@ -49,6 +51,7 @@ class Hub:
         validator = ObjectValidator(deep=settings.ingest_validation == "full", profile_check=profile_check,
                                     workers=settings.validation_workers)
         cursors = CursorCodec(settings.secret_key.get_secret_value().encode())
+        audit = AuditBuffer(db)
         hub = cls(
             settings=settings,
             db=db,
@@ -56,7 +59,8 @@ class Hub:
             validator=validator,
             ingest=IngestService(db, settings, policy, validator),
             reader=ObjectReader(db, cursors, default_limit=settings.default_page_size,
-                                max_limit=settings.max_page_size),
+                                max_limit=settings.max_page_size, audit=audit),
+            audit=audit,
             basic=BasicAuthenticator(db),
         )
         from exchange.identity.service import install as install_identity
@@ -66,6 +70,7 @@ class Hub:
 
     def start(self) -> None:
         """Resume adds left pending by a previous process and drop expired statuses."""
+        self.audit.start()
         threading.Thread(target=self.validator.warm_up, name="validator-warm-up", daemon=True).start()
         removed = status_service.purge_expired(self.db)
         if removed:
@@ -77,6 +82,7 @@ class Hub:
     def stop(self) -> None:
         """Finish background work and close the database."""
         self.ingest.shutdown()
+        self.audit.stop()
         self.validator.close()
         self.db.dispose()
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from prometheus_client import Counter
 
+from exchange.audit.log import AuditEvent
+from exchange.audit.log import append as audit_append
 from exchange.auth.caller import Caller
 from exchange.config import Settings
 from exchange.errors import NotFound
@@ -218,7 +220,32 @@ class IngestService:
             col.last_seq = seq
             if new_rows:
                 col.last_added = date_added
+            audit_append(session, self._audit_events(caller, collection_id, new_items, details, status_id))
             return len(new_rows)
+
+    def _audit_events(self, caller: Caller, collection_id: str, stored: list[_Item], details: list[Detail],
+                      status_id: str) -> list[AuditEvent]:
+        # One decision record per distinct outcome: a batch of 5,000 detections shared alike is one record
+        # listing 5,000 object versions, not 5,000 records (the audit must not cost more than the ingest).
+        groups: dict[SharingOutcome, list[_Item]] = {}
+        for it in stored:
+            assert it.outcome is not None
+            groups.setdefault(it.outcome, []).append(it)
+        events = []
+        for outcome, items in groups.items():
+            events.append(AuditEvent.by(
+                caller, "share.decide", "allow" if outcome.grants else "deny", collection_id=collection_id,
+                object_ids=tuple(it.valid.stix_id for it in items), revision=outcome.revision,
+                details={"versions": [details[it.index][2] for it in items], "reasons": list(outcome.reasons),
+                         "grants": [{"members": sorted(map(list, g.members)), "not_before": g.not_before,
+                                     "not_after": g.not_after} for g in outcome.grants]}))
+        failures = sum(1 for d in details if d[0] == "failure")
+        events.append(AuditEvent.by(
+            caller, "object.write", "ok" if not failures else "partial", collection_id=collection_id,
+            object_ids=tuple(it.valid.stix_id for it in stored), revision=self.policy.revision,
+            details={"status_id": status_id, "stored": len(stored), "failures": failures,
+                     "already_stored": sum(1 for d in details if d[3] == "already stored")}))
+        return events
 
     def _grant(self, session: Any, pks: list[int], items: list[_Item]) -> None:
         members = {g.audience_key: g.members for it in items if it.outcome for g in it.outcome.grants}

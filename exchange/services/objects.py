@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from exchange.audit.log import AuditBuffer, AuditEvent
+from exchange.audit.log import append as audit_append
 from exchange.auth.caller import Caller
 from exchange.errors import NotFound
 from exchange.services import collections as collection_service
@@ -33,14 +35,20 @@ class Page:
 class ObjectReader:
     """The read side of the TAXII API."""
 
-    def __init__(self, db: Database, cursors: CursorCodec, *, default_limit: int, max_limit: int) -> None:
+    def __init__(self, db: Database, cursors: CursorCodec, *, default_limit: int, max_limit: int,
+                 audit: AuditBuffer | None = None) -> None:
         self.db = db
+        self.audit = audit
         self.cursors = cursors
         self.default_limit = default_limit
         self.max_limit = max_limit
 
     def _limit(self, limit: int | None) -> int:
         return min(limit or self.default_limit, self.max_limit)
+
+    def _consulted(self, caller: Caller, action: str, collection_id: str, ids: list[str]) -> None:
+        if self.audit is not None and ids:
+            self.audit.add(AuditEvent.by(caller, action, "ok", collection_id=collection_id, object_ids=tuple(ids)))
 
     def _open(self, session: Session, caller: Caller, root_name: str, collection_id: str) -> tuple[str, list[int]]:
         root = collection_service.get_api_root(session, root_name)
@@ -56,11 +64,13 @@ class ObjectReader:
             cid, audiences = self._open(session, caller, root_name, collection_id)
             scope = f"{cid}/{object_id or ''}/objects"
             after = self.cursors.decode(scope, next_value) if next_value else None
-            rows = store.page(session, cid, query, audiences, now_micros(), after, n)
+            rows = store.page(session, cid, query, audiences, now_micros(), after, n,
+                              columns=[OBJ.c.seq, OBJ.c.date_added, OBJ.c.stix_id, OBJ.c.raw])
         if object_id is not None and not rows and after is None:
             raise NotFound(f"no object {object_id!r} in this collection")
         more = len(rows) > n
         rows = rows[:n]
+        self._consulted(caller, "object.read", cid, [r.stix_id for r in rows])
         head = '{"more":false'
         if more:
             head = '{"more":true,"next":' + json.dumps(self.cursors.encode(scope, rows[-1].seq))
@@ -79,6 +89,7 @@ class ObjectReader:
                               columns=[OBJ.c.seq, OBJ.c.date_added, OBJ.c.stix_id, OBJ.c.version])
         more = len(rows) > n
         rows = rows[:n]
+        self._consulted(caller, "manifest.read", cid, [r.stix_id for r in rows])
         body: dict[str, Any] = {"more": more}
         if more:
             body["next"] = self.cursors.encode(scope, rows[-1].seq)
@@ -129,4 +140,7 @@ class ObjectReader:
             session.add(Deletion(collection_id=view.id, stix_id=object_id,
                                  versions=[format_timestamp(v) for v in deleted], deleted_at=now,
                                  org_id=caller.org_id, subject=caller.subject))
+            audit_append(session, [AuditEvent.by(caller, "object.delete", "ok", collection_id=view.id,
+                                                 object_ids=(object_id,),
+                                                 details={"versions": [format_timestamp(v) for v in deleted]})])
             return len(deleted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from exchange.audit import models as _audit_models  # noqa: F401  (audit tables on Base.metadata)
 from exchange.identity import models as _identity_models  # noqa: F401  (identity tables on Base.metadata)
 from exchange.store.models import Base
 
