@@ -5,7 +5,7 @@
 # - ffmpeg (Debian package): decodes video containers, RTSP and ALSA for the audio feeds;
 # - silero-vad (PyPI) WITHOUT its dependencies: we only use the ONNX models it ships (its own
 #   Python code imports torch, which we never import);
-# - espeak-ng (Debian package): speaks the speech sample the VAD tests use;
+# - espeak-ng (Debian package): speaks the speech samples the VAD tests use;
 # - wesnoth-1.16-data (Debian package, downloaded and unpacked, never installed): real shot, blast,
 #   musket and cry recordings from data/core/sounds.
 set -euo pipefail
@@ -53,6 +53,12 @@ if [[ ! -s "$dest/speech.wav" ]]; then
   espeak-ng -w "$dest/.speech.wav.part" -s 150 \
     "Good evening everyone. Please keep moving towards the north exit, the show will resume in ten minutes." \
     && mv "$dest/.speech.wav.part" "$dest/speech.wav"
+fi
+
+if [[ ! -s "$dest/shout.wav" ]]; then  # high-pitched shouted words: harmonic and high, yet speech
+  espeak-ng -w "$dest/.shout.wav.part" -v en+f5 -p 99 -a 200 \
+    "Help! Somebody help me! Please! Get away from me! Stop it now!" \
+    && mv "$dest/.shout.wav.part" "$dest/shout.wav"
 fi
 
 missing=()

@@ -76,7 +76,7 @@ class AudioAnalyzer:
         self.frontend = SpectralFrontend(time0)
         self.background = RollingBackground(10, self.config.background_horizon_s,
                                              quantile=self.config.background_quantile)
-        self.ctx = AnalysisContext(FrameHistory(), time0=time0)
+        self.ctx = AnalysisContext(FrameHistory(time0=time0), time0=time0)
         self.detectors: list[AudioDetector] = [
             AUDIO_DETECTORS.create(spec) for spec in self.config.detectors if spec.enabled
         ]
@@ -124,11 +124,12 @@ class AudioAnalyzer:
         if self.ctx.speech is None or event.category not in SPEECH_VETOED:
             return False
         h = self.ctx.history
-        audio = h.audio(event.start - 1.5, event.end + 1.0, self.ctx.time0)
-        if self.ctx.speech.probability(audio) < 0.3:
+        context = min(1.0, max(0.0, event.start - self.ctx.time0))
+        audio = h.audio(event.start - context, event.end + 1.0, self.ctx.time0)
+        if self.ctx.speech.probability(audio, skip_s=context) < 0.3:
             return False
         rate = 100.0
-        first = h.base + round((event.start - 1.0 - float(h.times[0])) * rate) if len(h.times) else 0
+        first = h.base + round((event.start - 1.0 - h.time(h.base)) * rate)
         levels = h.col("level_db", first, first + round(2.0 * rate + (event.end - event.start) * rate))
         if not len(levels):
             return False

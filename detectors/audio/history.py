@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.audio.frontend import FRAME_RATE, Frames
+from detectors.audio.frontend import FRAME_RATE, N_FFT, Frames
 from detectors.audio.signal import ANALYSIS_RATE, FloatArray
 
 #: per-frame scalar features kept in the history (the spectra themselves are not kept)
@@ -67,6 +67,7 @@ class FrameHistory:
     times: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     samples: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     sample_base: int = 0  # absolute sample index of samples[0]
+    time0: float = 0.0  # stream time of sample 0
 
     def append(self, frames: Frames, extra: dict[str, FloatArray]) -> None:
         """Add a batch of frames and the background columns computed for them."""
@@ -100,10 +101,8 @@ class FrameHistory:
         return self.columns[name][lo:hi]
 
     def time(self, index: int) -> float:
-        """Stream time of absolute frame `index` (extrapolated past the kept range)."""
-        if not len(self.times):
-            return index / FRAME_RATE
-        return float(self.times[0] + (index - self.base) / FRAME_RATE)
+        """Stream time of the centre of absolute frame `index` (computed, so any block size agrees)."""
+        return self.time0 + index / FRAME_RATE + N_FFT / 2 / ANALYSIS_RATE
 
     def audio(self, start_s: float, end_s: float, time0: float = 0.0) -> FloatArray:
         """The kept samples between two stream times."""

@@ -35,7 +35,7 @@ class ImpulseConfig(AudioDetectorConfig):
     max_decay_s: float = Field(2.0, gt=0, description="a sound not decaying within this is no impulse")
     max_plateau_s: float = Field(1.0, gt=0, description="time within 3 dB of the peak: music or a horn holds")
     max_harmonicity: float = Field(0.45, gt=0, le=1, description="median harmonicity after the peak: a shout")
-    merge_gap_s: float = Field(0.6, ge=0, description="onsets closer than this form one burst")
+    merge_gap_s: float = Field(1.0, ge=0, description="onsets closer than this form one burst (or one blast)")
     explosion_low_share: float = Field(0.45, gt=0, lt=1, description="energy share below 400 Hz of a blast")
     explosion_sure_share: float = Field(0.65, gt=0, lt=1, description="a blast whatever its decay")
     explosion_min_decay_s: float = Field(0.35, ge=0)

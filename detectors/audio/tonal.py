@@ -129,7 +129,8 @@ class ScreamDetector(AudioDetector):
         start_s, end_s = h.time(run.start), h.time(run.stop)
         speech = 0.0
         if ctx.speech is not None:
-            speech = ctx.speech.probability(h.audio(start_s - 0.3, end_s, ctx.time0))
+            context = min(1.0, max(0.0, start_s - ctx.time0))
+            speech = ctx.speech.probability(h.audio(start_s - context, end_s, ctx.time0), skip_s=context)
             if speech >= cfg.speech_veto and f0_median < cfg.speech_f0_max_hz:
                 return []
         confidence = clip01(0.3 + 0.4 * float(np.mean(harm[voiced])) + (prominence - cfg.prominence_db) / 40.0

@@ -70,11 +70,10 @@ class SpeechGate:
                                         "h": state, "c": state.copy()})[0]
         return np.asarray(probs, dtype=np.float32).reshape(-1)
 
-    def probability(self, samples: FloatArray) -> float:
-        """Share of the segment's frames that are speech (after a 0.3 s pre-roll is scored too)."""
-        if len(samples) < FRAME:
-            return 0.0
-        return float(np.mean(self.frame_probabilities(samples) >= 0.5))
+    def probability(self, samples: FloatArray, skip_s: float = 0.0) -> float:
+        """Share of speech frames after the first `skip_s` seconds (context that warms the model up)."""
+        probs = self.frame_probabilities(samples)[int(skip_s * 16_000 / FRAME):]
+        return float(np.mean(probs >= 0.5)) if len(probs) and len(samples) >= FRAME else 0.0
 
     def segments(self, samples: FloatArray, threshold: float = 0.5) -> list[tuple[float, float]]:
         """Speech segments (seconds) of a signal."""

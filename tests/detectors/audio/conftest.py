@@ -16,7 +16,7 @@ from detectors.audio.signal import FloatArray, resample
 ROOT = Path(__file__).resolve().parents[3]
 MEDIA = ROOT / ".media" / "audio"
 NEEDED = ("gunshot.wav", "explosion.ogg", "thunderstick.ogg", "human-die-1.ogg", "human-female-die-3.ogg",
-          "speech.wav")
+          "speech.wav", "shout.wav")
 
 
 @pytest.fixture(scope="session")
