@@ -27,10 +27,11 @@ def demo_site() -> boot.SiteSpec:
     """The demo hub: a national police, an associated foreign LEA, two local authorities."""
     return boot.SiteSpec.model_validate({
         "organisations": [
-            {"name": PN, "type": "national_police", "country": "ES"},
-            {"name": PSP, "type": "associated_lea", "country": "PT"},
-            {"name": MAD, "type": "local_authority", "country": "ES", "area": "madrid"},
-            {"name": SEV, "type": "local_authority", "country": "ES", "area": "sevilla"},
+            # The ids are the ones the default policy's data documents name (policies/data/).
+            {"id": "policia-nacional-es", "name": PN, "type": "national_police", "country": "ES"},
+            {"id": "psp-pt", "name": PSP, "type": "associated_lea", "country": "PT"},
+            {"id": "ayto-madrid", "name": MAD, "type": "local_authority", "country": "ES", "area": "madrid"},
+            {"id": "ayto-sevilla", "name": SEV, "type": "local_authority", "country": "ES", "area": "sevilla"},
         ],
         "api_roots": [{
             "name": DEMO_ROOT, "title": "POP-ART Exchange (demo)", "default": True,

@@ -24,6 +24,7 @@ class _Strict(BaseModel):
 
 class OrganisationSpec(_Strict):
     name: str
+    id: str | None = Field(default=None, description="stable slug the policy data documents use")
     type: Literal["national_police", "associated_lea", "local_authority", "hub_operator", "other"]
     country: str | None = None
     area: str | None = None
@@ -75,7 +76,8 @@ def apply(db: Database, site: SiteSpec, env: dict[str, str] | None = None) -> li
     if missing:
         raise BadRequest(f"environment variables not set for client secrets: {', '.join(missing)}")
     for o in site.organisations:
-        _, changed = org_service.upsert_organisation(db, name=o.name, type=o.type, country=o.country, area=o.area)
+        _, changed = org_service.upsert_organisation(db, name=o.name, type=o.type, country=o.country, area=o.area,
+                                                     org_id=o.id)
         if changed:
             changes.append(f"organisation {o.name}")
     for r in site.api_roots:

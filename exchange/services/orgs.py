@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Literal
 
@@ -14,13 +15,20 @@ from exchange.store.models import ApiClient, Organisation
 from exchange.timestamps import now_micros
 
 OrgType = Literal["national_police", "associated_lea", "local_authority", "hub_operator", "other"]
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,35}$")
 ORG_TYPES: tuple[str, ...] = ("national_police", "associated_lea", "local_authority", "hub_operator", "other")
 ROLES: tuple[str, ...] = ("analyst", "field_officer", "coordinator", "compliance", "admin", "producer")
 
 
 def upsert_organisation(db: Database, *, name: str, type: str, country: str | None = None,
-                        area: str | None = None) -> tuple[Organisation, bool]:
-    """Create or update an organisation by name; returns it and whether anything changed."""
+                        area: str | None = None, org_id: str | None = None) -> tuple[Organisation, bool]:
+    """Create or update an organisation by name; returns it and whether anything changed.
+
+    `org_id` (a slug such as `policia-nacional-es`) lets the sharing policy's data documents name the
+    organisation; without it a UUID is assigned.
+    """
+    if org_id is not None and (not _SLUG.match(org_id) or org_id == "*"):
+        raise BadRequest(f"organisation id {org_id!r}: use 1-36 characters of a-z, 0-9 and '-'")
     if type not in ORG_TYPES:
         raise BadRequest(f"organisation type {type!r} is not one of {', '.join(ORG_TYPES)}")
     if country is not None and (len(country) != 2 or not country.isalpha()):
@@ -29,10 +37,14 @@ def upsert_organisation(db: Database, *, name: str, type: str, country: str | No
     with db.write() as session:
         org = session.execute(select(Organisation).where(Organisation.name == name)).scalar_one_or_none()
         if org is None:
-            org = Organisation(id=str(uuid.uuid4()), name=name, type=type, country=country, area=area,
+            if org_id is not None and session.get(Organisation, org_id) is not None:
+                raise Conflict(f"organisation id {org_id!r} is taken by another organisation")
+            org = Organisation(id=org_id or str(uuid.uuid4()), name=name, type=type, country=country, area=area,
                                created_at=now_micros())
             session.add(org)
             return org, True
+        if org_id is not None and org.id != org_id:
+            raise Conflict(f"organisation {name!r} exists with id {org.id!r}; ids cannot change")
         changed = (org.type, org.country, org.area) != (type, country, area)
         org.type, org.country, org.area = type, country, area
         return org, changed
