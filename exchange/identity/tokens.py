@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
 import uuid
@@ -45,6 +46,9 @@ class TokenService:
         self.issuer = issuer
         self.audience = audience
         self.lifetime_s = lifetime_s
+        # Signature and claims checks of a token are done once per process; a cached token is still checked
+        # against the published keys, the revocation list and its certificate binding on every request.
+        self._verified: dict[bytes, tuple[str, dict[str, Any]]] = {}
 
     def issue(self, *, client_id: str, org_id: str, roles: list[str], scope: str | None,
               cert_thumbprint: str | None = None) -> IssuedToken:
@@ -67,6 +71,23 @@ class TokenService:
 
     def verify(self, token: str, *, cert_thumbprint: str | None) -> dict[str, Any]:
         """The claims of a valid, unrevoked token presented with its bound certificate; TokenRefused otherwise."""
+        digest = hashlib.sha256(token.encode()).digest()
+        hit = self._verified.get(digest)
+        if hit is not None and hit[1]["exp"] > time.time() - CLOCK_SKEW_SECONDS:
+            kid, claims = hit
+            if self.keys.verifier(kid) is None:
+                raise TokenRefused("unknown or expired key id")
+        else:
+            kid, claims = self._verify_signed(token)
+            if len(self._verified) > 10_000:
+                self._verified = {}
+            self._verified[digest] = (kid, claims)
+        if self.revocations.is_revoked(claims["jti"]):
+            raise TokenRefused("token revoked")
+        check_binding(claims, cert_thumbprint)
+        return claims
+
+    def _verify_signed(self, token: str) -> tuple[str, dict[str, Any]]:
         header = unverified_header(token)
         alg = header.get("alg")
         if alg != self.keys.algorithm:
@@ -83,10 +104,9 @@ class TokenService:
         for name in ("jti", "sub", "org", "client_id"):
             if not isinstance(claims.get(name), str):
                 raise TokenRefused(f"claim {name} is missing")
-        if self.revocations.is_revoked(claims["jti"]):
-            raise TokenRefused("token revoked")
-        check_binding(claims, cert_thumbprint)
-        return claims
+        if not isinstance(claims.get("exp"), int):
+            raise TokenRefused("claim exp is missing")
+        return kid, claims
 
 
 def unverified_header(token: str) -> dict[str, Any]:
