@@ -3,33 +3,36 @@
 # description: Small total functions (always defined) shared by the sharing and action policies.
 package popart.lib
 
-# An outcome of one rule family: rule ids that allowed or denied, end times (ns) and constraint ids.
-outcome(allow, deny, ends, constraints) := {"allow": allow, "deny": deny, "ends": ends, "constraints": constraints}
+# A rule applied to one object: its id and the organisations it names.
+rule(id, orgs) := {"id": id, "orgs": orgs}
+
+# An end time (ns) that applies to the grants of these organisations.
+end_rule(end, orgs) := {"end": end, "orgs": orgs}
+
+# The rules of one family: lists of allow, deny and constraint rules, and end times.
+outcome(allow, deny, constraints, ends) := {"allow": allow, "deny": deny, "constraints": constraints, "ends": ends}
+
+merge(a, b) := outcome(
+	array.concat(a.allow, b.allow),
+	array.concat(a.deny, b.deny),
+	array.concat(a.constraints, b.constraints),
+	array.concat(a.ends, b.ends),
+)
+
+# The ids of the rules that name an organisation.
+naming(rules, id) := {name |
+	some r in rules
+	id in r.orgs
+	name := r.id
+}
 
 members(roles, individuals) := {"roles": roles, "individuals": individuals, "deny": set()} if {
 	count(roles) + count(individuals) > 0
 } else := {"roles": roles, "individuals": individuals, "deny": {"grant.no_eligible_members"}}
 
-named_org(obj, org) := true if {
-	some r in obj.recipients
-	r.org == org.id
-} else := false
+names_someone(recipient) if is_string(recipient.role)
 
-# The keys of a {rule id: bool} map whose value is true.
-true_keys(checks) := {id |
-	some id in object.keys(checks)
-	checks[id] == true
-}
-
-merge(a, b) := outcome(a.allow | b.allow, a.deny | b.deny, a.ends | b.ends, a.constraints | b.constraints)
-
-# The records (releases) that cover an object; personal: only those recording a personal-data release.
-covering(records, obj, personal) := [r |
-	some r in records
-	release_covers(r, obj)
-	release_from_ok(r, obj)
-	release_personal_ok(r, personal)
-]
+names_someone(recipient) if is_string(recipient.individual)
 
 all_in(xs, allowed) := true if {
 	every x in xs {
@@ -77,14 +80,17 @@ latest_end(records) := set() if {
 	ends := {e | some r in records; e := r.end_ns}
 }
 
-# Rule ids naming each record ("prefix" + id), and those of records with an end.
-ids(prefix, records) := {id | some r in records; id := concat("", [prefix, r.id])}
-
-ending_ids(prefix, records) := {id | some r in records; r.end_ns != null; id := concat("", [prefix, r.id])}
-
 min_or_null(xs) := min(xs) if {
 	count(xs) > 0
 } else := null
+
+# The releases that cover an object; personal: only those recording a personal-data release.
+covering(records, obj, personal) := [r |
+	some r in records
+	release_covers(r, obj)
+	release_from_ok(r, obj)
+	release_personal_ok(r, personal)
+]
 
 release_covers(r, obj) if r.all == true
 
@@ -105,3 +111,25 @@ release_personal_ok(r, true) if r.personal_data == true
 release_from_ok(r, obj) if not r.from
 
 release_from_ok(r, obj) if r.from == obj.producer_org
+
+# Rules of a release-gated family: candidates reached by a covering release (ids prefix + release id),
+# the others denied (deny_id); each grant ends with the longest of its releases.
+release_rules(prefix, deny_id, rs, candidates) := outcome(
+	[r |
+		some rel in rs
+		r := rule(concat("", [prefix, rel.id]), {rel.to} & targets)
+	],
+	[rule(deny_id, candidates - targets)],
+	[r |
+		some rel in rs
+		rel.end_ns != null
+		r := rule(concat("", ["release.expires:", rel.id]), {rel.to} & targets)
+	],
+	[e |
+		some t in targets
+		some end in latest_end([rel | some rel in rs; rel.to == t])
+		e := end_rule(end, {t})
+	],
+) if {
+	targets := {t | some rel in rs; t := rel.to} & candidates
+}

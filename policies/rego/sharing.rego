@@ -3,8 +3,11 @@
 # description: |
 #   Decides, for each stored object version, which organisations (and which of their roles or
 #   individuals) may see it and during which interval. Entry point: data.popart.sharing.decisions,
-#   evaluated over input.objects in one call (batch). Every verdict names the rule ids that allowed
-#   or denied the organisation, so compliance officers can ask "why".
+#   evaluated over input.objects in one call (batch).
+#
+#   How it reads: for one object, every rule names the set of organisations it allows, denies or
+#   constrains (rule id -> organisations). An organisation is allowed when no deny rule names it, and
+#   its verdict lists the ids of every rule that names it, so compliance officers can ask "why".
 #
 #   Input: {"now_ns": int, "objects": [facts...], "organisations": {id: org} (optional)}
 #   Data:  data.popart.{organisations, org_types, communities, releases, legal_bases, retention,
@@ -13,7 +16,8 @@
 #   Written for both OPA (v1 syntax) and rego-cpp (regopy): comprehension heads are variables bound
 #   in the body (rego-cpp loses outer variables used in a head), `some k, v in` is avoided, and no
 #   function reads `input`: the time and the organisations travel in `env`, so unit tests call the
-#   functions directly instead of using `with input as` (which crashes rego-cpp).
+#   functions directly instead of using `with input as` (which crashes rego-cpp). Rules are computed
+#   as sets per object rather than per (object, organisation) pair, because rego-cpp pays per call.
 package popart.sharing
 
 import data.popart.lib
@@ -33,35 +37,46 @@ decisions := [d |
 
 query_env := environment(input.now_ns, organisations)
 
-# What the decisions of one query share: the time, and per organisation the facts that do not depend
-# on the object (computed once per query, not once per object).
-environment(now_ns, orgs) := {"now_ns": now_ns, "index": {id: info |
-	some id in object.keys(orgs)
-	info := org_info(orgs[id], now_ns)
-}}
+# --- what every decision of one query shares (computed once) -----------------------------------------
 
-org_info(org, now_ns) := {
-	"org": org,
-	"denials": org_denials(org),
-	"scope": org_scope(org),
-	"lea": object.get(data.popart.org_types, [org.type, "lea"], false) == true,
-	"communities": {c |
-		some c in object.keys(data.popart.communities)
-		org.id in data.popart.communities[c].members
-	},
-	"releases": [r |
-		some r in releases
-		r.to == org.id
-		lib.not_ended(r, now_ns)
-	],
-	"bases": [b |
-		some b in legal_bases
-		b.org == org.id
-		lib.non_empty(b.basis)
-		lib.non_empty(b.purpose)
-		lib.not_ended(b, now_ns)
-	],
+environment(now_ns, orgs) := {
+	"now_ns": now_ns,
+	"all": ids,
+	"members": {id | some id in ids; object.get(orgs[id], "member", false) == true},
+	"unknown_type": {id | some id in ids; not data.popart.org_types[orgs[id].type]},
+	"inactive": {id | some id in ids; object.get(orgs[id], "active", true) == false},
+	"lea": {id | some id in ids; object.get(data.popart.org_types, [orgs[id].type, "lea"], false) == true},
+	"national": scoped(orgs, "national"),
+	"released": scoped(orgs, "released"),
+	"area": scoped(orgs, "area"),
+	"area_of": {id: area | some id in ids; area := object.get(orgs[id], "area", null)},
+	"country_of": {id: country | some id in ids; country := orgs[id].country},
+	"peers": {id: peers | some id in ids; peers := community_peers(id)},
+	"releases": [r | some r in releases; lib.not_ended(r, now_ns)],
+	"bases": {id: bases | some id in ids; bases := valid_bases(id, now_ns)},
+} if {
+	ids := {id | some id in object.keys(orgs)}
 }
+
+scoped(orgs, scope) := {id |
+	some id in object.keys(orgs)
+	object.get(data.popart.org_types, [orgs[id].type, "scope"], null) == scope
+}
+
+# Organisations sharing a community with `id` (itself included when it is in one).
+community_peers(id) := {peer |
+	some c in object.keys(data.popart.communities)
+	id in data.popart.communities[c].members
+	some peer in data.popart.communities[c].members
+}
+
+valid_bases(org_id, now_ns) := [b |
+	some b in legal_bases
+	b.org == org_id
+	lib.non_empty(b.basis)
+	lib.non_empty(b.purpose)
+	lib.not_ended(b, now_ns)
+]
 
 # Data documents with their ids and parsed end times.
 releases := [r |
@@ -74,50 +89,51 @@ legal_bases := [b |
 	b := lib.with_id_and_end(data.popart.legal_bases[id], id)
 ]
 
-org_denials(org) := {"org.unknown_type"} if {
-	not data.popart.org_types[org.type]
-} else := {"org.inactive"} if {
-	org.active == false
-} else := set()
-
-org_scope(org) := data.popart.org_types[org.type].scope if {
-	data.popart.org_types[org.type].scope
-} else := "none"
-
-# --- one object -----------------------------------------------------------------------------------
+# --- one object ----------------------------------------------------------------------------------------
 
 decide(obj, env) := {
 	"object_id": obj.id,
-	"levels": common.levels,
+	"levels": rules.levels,
 	"verdicts": verdicts,
 } if {
-	common := object_common(obj, env)
+	rules := object_rules(obj, env)
 	verdicts := [v |
-		some id in object.keys(env.index)
-		v := verdict(obj, env.index[id], common)
+		some id in env.all
+		v := verdict(id, obj, rules)
 	]
 }
 
-# What every verdict on this object needs, computed once per object.
-object_common(obj, env) := {
+# Every rule of the policy applied to one object: lists of {"id", "orgs"} (and {"end", "orgs"}).
+object_rules(obj, env) := {
 	"levels": levels,
-	"exempt": lib.all_in(levels, settings.jurisdiction_exempt_levels),
-	"retention": retention_outcome(obj, env.now_ns),
-	"embargo": embargo_outcome(obj, env.now_ns),
-	"producer_communities": object.get(env.index, [obj.producer_org, "communities"], set()),
-	"producer_country": object.get(env.index, [obj.producer_org, "org", "country"], null),
+	"producer": producer,
+	"allow": array.concat(array.concat(marking.allow, scope.allow), array.concat(pd.allow, owner)),
+	"deny": array.concat(array.concat(marking.deny, scope.deny), array.concat(pd.deny, org_rules(env))),
+	"constraints": array.concat(array.concat(scope.constraints, pd.constraints), emb.constraints),
+	"ends": array.concat(scope.ends, pd.ends),
+	"not_before_ns": emb.not_before_ns,
 	"roles": restrict_roles(obj, {"*"}),
 } if {
 	levels := object_levels(obj)
+	producer := {obj.producer_org} & env.all
+	marking := marking_rules(obj, env, levels, producer)
+	scope := scope_rules(obj, env, producer, lib.all_in(levels, settings.jurisdiction_exempt_levels))
+	pd := lib.merge(personal_data_rules(obj, env, producer), retention_rules(obj, env))
+	emb := embargo_rules(obj, env, producer)
+	owner := [lib.rule("producer.own_object", producer)]
 }
 
-# --- markings ---------------------------------------------------------------------------------------
+org_rules(env) := [
+	lib.rule("org.unknown_type", env.unknown_type),
+	lib.rule("org.inactive", env.inactive - env.unknown_type),
+]
+
+# --- markings: every level the object carries must let the organisation pass ----------------------
 
 marking_level(id) := data.popart.markings.levels[id]
 
 marking_level(id) := "unknown" if not data.popart.markings.levels[id]
 
-# The TLP levels of an object (all of them: every marking must be satisfied).
 object_levels(obj) := {level |
 	some m in obj.markings
 	not m in data.popart.markings.ignored
@@ -126,28 +142,52 @@ object_levels(obj) := {level |
 	count(obj.markings) > 0
 } else := {data.popart.markings.unmarked}
 
-# rule id -> whether it lets this organisation pass this level.
-level_checks(_, _, "clear", _, _) := {"tlp.clear.on_hub": true}
-
-level_checks(_, info, "green", producer, _) := {
-	"tlp.green.member": object.get(info.org, "member", false) == true,
-	"tlp.green.producer_org": producer,
+marking_rules(obj, env, levels, producer) := {
+	"allow": [r |
+		some p in per_level
+		some r in p.allow
+	],
+	"deny": [r |
+		some p in per_level
+		r := p.deny
+	],
+} if {
+	per_level := [p |
+		some level in levels
+		p := level_rules(level, obj, env, producer)
+	]
 }
 
-level_checks(obj, info, "amber", producer, common) := {
-	"tlp.amber.recipient": lib.named_org(obj, info.org),
-	"tlp.amber.producer_community": count(info.communities & common.producer_communities) > 0,
-	"tlp.amber.producer_org": producer,
+# Per level: the rules that let organisations pass, and the organisations none of them lets pass.
+level_rules(level, obj, env, producer) := {"allow": allow, "deny": lib.rule(level_denial[level], env.all - passed)} if {
+	allow := level_allow(level, obj, env, producer)
+	passed := {id |
+		some r in allow
+		some id in r.orgs
+	}
 }
 
-level_checks(obj, info, "amber+strict", producer, _) := {
-	"tlp.amber_strict.recipient": lib.named_org(obj, info.org),
-	"tlp.amber_strict.producer_org": producer,
-}
+level_allow("clear", _, env, _) := [lib.rule("tlp.clear.on_hub", env.all)]
 
-level_checks(obj, info, "red", _, _) := {"tlp.red.named": red_named(obj, info.org)}
+level_allow("green", _, env, producer) := [
+	lib.rule("tlp.green.member", env.members),
+	lib.rule("tlp.green.producer_org", producer),
+]
 
-level_checks(_, _, "unknown", producer, _) := {"marking.unknown.producer_org": producer}
+level_allow("amber", obj, env, producer) := [
+	lib.rule("tlp.amber.recipient", named_orgs(obj) & env.all),
+	lib.rule("tlp.amber.producer_community", object.get(env.peers, obj.producer_org, set())),
+	lib.rule("tlp.amber.producer_org", producer),
+]
+
+level_allow("amber+strict", obj, env, producer) := [
+	lib.rule("tlp.amber_strict.recipient", named_orgs(obj) & env.all),
+	lib.rule("tlp.amber_strict.producer_org", producer),
+]
+
+level_allow("red", obj, env, _) := [lib.rule("tlp.red.named", red_named_orgs(obj) & env.all)]
+
+level_allow("unknown", _, _, producer) := [lib.rule("marking.unknown.producer_org", producer)]
 
 level_denial := {
 	"clear": "tlp.clear.denied",
@@ -158,138 +198,96 @@ level_denial := {
 	"unknown": "marking.unknown",
 }
 
-marking_outcome(obj, info, producer, common) := {"allow": allow, "deny": deny} if {
-	passed := [p |
-		some level in common.levels
-		p := {"level": level, "ids": lib.true_keys(level_checks(obj, info, level, producer, common))}
-	]
-	allow := {id |
-		some p in passed
-		some id in p.ids
-	}
-	deny := {id |
-		some p in passed
-		count(p.ids) == 0
-		id := level_denial[p.level]
-	}
+named_orgs(obj) := {org | some r in obj.recipients; org := r.org}
+
+# TLP:RED names individuals or roles; an organisation named without either is not named.
+red_named_orgs(obj) := {org |
+	some r in obj.recipients
+	lib.names_someone(r)
+	org := r.org
 }
 
-red_members(obj, org) := {
-	"roles": {role |
-		some r in obj.recipients
-		r.org == org.id
-		role := r.role
-		is_string(role)
-	},
-	"individuals": {who |
-		some r in obj.recipients
-		r.org == org.id
-		who := r.individual
-		is_string(who)
-	},
-}
+# --- organisation type and jurisdiction (the producer keeps its own objects) ----------------------------
 
-red_named(obj, org) := count(m.roles) + count(m.individuals) > 0 if {
-	m := red_members(obj, org)
-}
-
-# --- one organisation -------------------------------------------------------------------------------
-
-verdict(obj, info, common) := {
-	"org_id": info.org.id,
-	"allowed": count(deny) == 0,
-	"allow": allow,
-	"deny": deny,
-	"constraints": constraints,
-	"grant": {
-		"org_id": info.org.id,
-		"roles": members.roles,
-		"individuals": members.individuals,
-		"not_before_ns": emb.not_before_ns,
-		"not_after_ns": lib.min_or_null((scope.ends | pd.ends) | common.retention.ends),
-	},
-} if {
-	producer := obj.producer_org == info.org.id
-	marking := marking_outcome(obj, info, producer, common)
-	scope := scope_outcome(obj, info, producer, common.exempt)
-	pd := personal_data_outcome(obj, info, producer, common)
-	members := grant_members(obj, info.org, common)
-	emb := embargo_for(producer, common)
-	deny := ((((marking.deny | scope.deny) | pd.deny) | common.retention.deny) | members.deny) | info.denials
-	allow := ((marking.allow | scope.allow) | pd.allow) | producer_allow(producer)
-	constraints := ((scope.constraints | pd.constraints) | common.retention.constraints) | emb.constraints
-}
-
-producer_allow(true) := {"producer.own_object"}
-
-producer_allow(false) := set()
-
-# --- organisation type and jurisdiction --------------------------------------------------------------
-
-# The producer always keeps its own objects; CLEAR-only objects are exempt (settings).
-scope_outcome(_, _, true, _) := lib.outcome({"jurisdiction.producer_org"}, set(), set(), set())
-
-scope_outcome(obj, info, false, exempt) := lib.outcome({"jurisdiction.exempt_level"}, set(), set(), set()) if {
-	exempt
-} else := scope_by_type(obj, info, info.scope)
-
-scope_by_type(_, _, "national") := lib.outcome({"jurisdiction.national"}, set(), set(), set())
-
-scope_by_type(obj, info, "released") := released_outcome(lib.covering(info.releases, obj, false))
-
-scope_by_type(obj, info, "area") := lib.outcome({"jurisdiction.in_area"}, set(), set(), set()) if {
-	info.org.area in obj.areas
-} else := lib.outcome({"jurisdiction.widened_area"}, set(), set(), set()) if {
-	lib.widened_to(obj, info.org.area)
-} else := lib.outcome(set(), {"jurisdiction.outside_area"}, set(), set())
-
-scope_by_type(_, _, scope) := lib.outcome(set(), {"jurisdiction.unknown_scope"}, set(), set()) if {
-	not scope in {"national", "released", "area"}
-}
-
-released_outcome(rs) := lib.outcome(
-	lib.ids("jurisdiction.released:", rs),
-	set(),
-	lib.latest_end(rs),
-	lib.ending_ids("release.expires:", rs),
-) if {
-	count(rs) > 0
-} else := lib.outcome(set(), {"jurisdiction.not_released"}, set(), set())
-
-# --- personal data -----------------------------------------------------------------------------------
-
-personal_data_outcome(obj, info, producer, common) := lib.outcome(set(), set(), set(), set()) if {
-	obj.personal_data != true
-} else := lib.outcome({"personal_data.producer_org"}, set(), set(), set()) if {
-	producer
-} else := lib.outcome(set(), {"personal_data.not_lea"}, set(), set()) if {
-	not info.lea
-} else := lib.merge(legal_basis_outcome(info.bases), border_outcome(obj, info, common))
-
-legal_basis_outcome(bases) := lib.outcome(set(), {"personal_data.no_legal_basis"}, set(), set()) if {
-	count(bases) == 0
-} else := lib.outcome(
-	lib.ids("personal_data.legal_basis:", bases),
-	set(),
-	lib.latest_end(bases),
-	lib.ending_ids("legal_basis.expires:", bases),
+scope_rules(_, env, producer, true) := lib.outcome(
+	[lib.rule("jurisdiction.producer_org", producer), lib.rule("jurisdiction.exempt_level", env.all - producer)],
+	[], [], [],
 )
 
-# Within the producer's country no transfer is needed; across a border a recorded release must say so.
-border_outcome(obj, info, common) := lib.outcome({"personal_data.same_country"}, set(), set(), set()) if {
-	info.org.country == common.producer_country
-} else := cross_border_outcome(lib.covering(info.releases, obj, true))
+scope_rules(obj, env, producer, false) := lib.merge(
+	lib.merge(released_rules(obj, env, producer), area_rules(obj, env, producer)),
+	lib.outcome(
+		[lib.rule("jurisdiction.producer_org", producer), lib.rule("jurisdiction.national", env.national - producer)],
+		[lib.rule("jurisdiction.unknown_scope", (((env.all - env.national) - env.released) - env.area) - producer)],
+		[], [],
+	),
+)
 
-cross_border_outcome(rs) := lib.outcome(
-	lib.ids("personal_data.cross_border_release:", rs),
-	set(),
-	lib.latest_end(rs),
-	lib.ending_ids("release.expires:", rs),
+# Associated LEAs see only what a recorded release covers; the grant ends with the release.
+released_rules(obj, env, producer) := lib.release_rules(
+	"jurisdiction.released:",
+	"jurisdiction.not_released",
+	lib.covering(env.releases, obj, false),
+	env.released - producer,
+)
+
+# Local authorities see objects about their area, or widened to it by the producer.
+area_rules(obj, env, producer) := lib.outcome(
+	[lib.rule("jurisdiction.in_area", in_area), lib.rule("jurisdiction.widened_area", widened)],
+	[lib.rule("jurisdiction.outside_area", (local - in_area) - widened)],
+	[], [],
 ) if {
-	count(rs) > 0
-} else := lib.outcome(set(), {"personal_data.no_cross_border_release"}, set(), set())
+	local := env.area - producer
+	in_area := {id | some id in local; env.area_of[id] in obj.areas}
+	widened := {id | some id in local; not id in in_area; lib.widened_to(obj, env.area_of[id])}
+}
 
-# --- time: retention and embargo ---------------------------------------------------------------------
+# --- personal data: only LEAs with a legal basis, across a border only with a recorded release ---------
+
+personal_data_rules(obj, env, producer) := lib.outcome([], [], [], []) if {
+	obj.personal_data != true
+} else := lib.merge(
+	lib.outcome(
+		[lib.rule("personal_data.producer_org", producer), lib.rule("personal_data.same_country", same)],
+		[lib.rule("personal_data.not_lea", others - env.lea)],
+		[], [],
+	),
+	lib.merge(legal_basis_rules(env, leas), cross_border_rules(obj, env, leas - same)),
+) if {
+	others := env.all - producer
+	leas := others & env.lea
+	producer_country := object.get(env.country_of, obj.producer_org, null)
+	same := {id | some id in leas; env.country_of[id] == producer_country}
+}
+
+legal_basis_rules(env, leas) := lib.outcome(
+	[r |
+		some id in leas
+		some b in env.bases[id]
+		r := lib.rule(concat("", ["personal_data.legal_basis:", b.id]), {id})
+	],
+	[lib.rule("personal_data.no_legal_basis", {id | some id in leas; count(env.bases[id]) == 0})],
+	[r |
+		some id in leas
+		some b in env.bases[id]
+		b.end_ns != null
+		r := lib.rule(concat("", ["legal_basis.expires:", b.id]), {id})
+	],
+	[e |
+		some id in leas
+		some end in lib.latest_end(env.bases[id])
+		e := lib.end_rule(end, {id})
+	],
+)
+
+cross_border_rules(obj, env, foreign) := lib.release_rules(
+	"personal_data.cross_border_release:",
+	"personal_data.no_cross_border_release",
+	lib.covering(env.releases, obj, true),
+	foreign,
+)
+
+# --- time: retention of personal data, embargo ----------------------------------------------------------
 
 retention_days(obj) := data.popart.retention.personal_data_days_by_kind[obj.kind] if {
 	data.popart.retention.personal_data_days_by_kind[obj.kind]
@@ -297,28 +295,59 @@ retention_days(obj) := data.popart.retention.personal_data_days_by_kind[obj.kind
 
 retention_end_ns(obj) := obj.created_ns + ((retention_days(obj) * 86400) * 1000000000)
 
-retention_outcome(obj, now_ns) := lib.outcome(set(), set(), set(), set()) if {
+retention_rules(obj, env) := lib.outcome([], [], [], []) if {
 	obj.personal_data != true
-} else := lib.outcome(set(), {"retention.expired"}, set(), set()) if {
-	now_ns >= retention_end_ns(obj)
-} else := lib.outcome(set(), set(), {retention_end_ns(obj)}, {"retention.expires"})
-
-embargo_outcome(obj, now_ns) := {"not_before_ns": obj.embargo_until_ns, "constraints": {"embargo.until"}} if {
-	is_number(obj.embargo_until_ns)
-	obj.embargo_until_ns > now_ns
-} else := {"not_before_ns": null, "constraints": set()}
+} else := lib.outcome([], [lib.rule("retention.expired", env.all)], [], []) if {
+	env.now_ns >= retention_end_ns(obj)
+} else := lib.outcome(
+	[], [],
+	[lib.rule("retention.expires", env.all)],
+	[lib.end_rule(retention_end_ns(obj), env.all)],
+)
 
 # The producer is never held back by its own embargo.
-embargo_for(true, _) := {"not_before_ns": null, "constraints": set()}
+embargo_rules(obj, env, producer) := {
+	"not_before_ns": obj.embargo_until_ns,
+	"constraints": [lib.rule("embargo.until", env.all - producer)],
+} if {
+	is_number(obj.embargo_until_ns)
+	obj.embargo_until_ns > env.now_ns
+} else := {"not_before_ns": null, "constraints": []}
 
-embargo_for(false, common) := common.embargo
+# --- one organisation: the rules that name it ----------------------------------------------------------
 
-# --- who inside the organisation ---------------------------------------------------------------------
+verdict(id, obj, rules) := {
+	"org_id": id,
+	"allowed": count(deny) == 0,
+	"allow": lib.naming(rules.allow, id),
+	"deny": deny,
+	"constraints": lib.naming(rules.constraints, id),
+	"grant": {
+		"org_id": id,
+		"roles": members.roles,
+		"individuals": members.individuals,
+		"not_before_ns": not_before(id, rules),
+		"not_after_ns": lib.min_or_null({end |
+			some e in rules.ends
+			id in e.orgs
+			end := e.end
+		}),
+	},
+} if {
+	members := grant_members(obj, id, rules)
+	deny := lib.naming(rules.deny, id) | members.deny
+}
 
-grant_members(obj, org, common) := lib.members(restrict_roles(obj, m.roles), m.individuals) if {
-	"red" in common.levels
-	m := red_members(obj, org)
-} else := lib.members(common.roles, set())
+not_before(id, rules) := null if {
+	id in rules.producer
+} else := rules.not_before_ns
+
+# Who inside the organisation: named roles and individuals for TLP:RED, else every role allowed.
+grant_members(obj, id, rules) := lib.members(restrict_roles(obj, roles), individuals) if {
+	"red" in rules.levels
+	roles := {role | some r in obj.recipients; r.org == id; role := r.role; is_string(role)}
+	individuals := {who | some r in obj.recipients; r.org == id; who := r.individual; is_string(who)}
+} else := lib.members(rules.roles, set())
 
 # Personal data narrows the roles to those allowed to handle it.
 restrict_roles(obj, roles) := {r |
