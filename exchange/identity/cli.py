@@ -95,6 +95,46 @@ def people_invite(
     typer.echo(f"{identity.base_url}/portal/invitations/{token}")
 
 
+@people_app.command("list")
+def people_list(organisation: Annotated[str | None, typer.Option("--org", help="Organisation name or id")] = None,
+                config: ConfigOpt = None) -> None:
+    """List people with their roles and state."""
+    from exchange.identity import people
+
+    identity = _identity(config)
+    org = identity.directory.org(organisation) if organisation else None
+    if organisation and org is None:
+        err.print(f"[red]No organisation {organisation!r}[/red]")
+        raise typer.Exit(1)
+    table = Table("username", "name", "organisation", "roles", "active")
+    for person in people.get_all(identity.db, org_id=org.id if org else None):
+        org_name = (identity.directory.org(person.org_id) or org)
+        table.add_row(person.username, person.display_name, org_name.name if org_name else person.org_id,
+                      ", ".join(person.roles), "yes" if person.active else "no")
+    console.print(table)
+
+
+@people_app.command("update")
+def people_update(username: str,
+                  role: Annotated[list[str] | None, typer.Option("--role", help="New roles (repeatable)")] = None,
+                  disable: Annotated[bool, typer.Option("--disable", help="Disable (ends every session)")] = False,
+                  enable: Annotated[bool, typer.Option("--enable", help="Enable again")] = False,
+                  config: ConfigOpt = None) -> None:
+    """Change a person's roles, or disable/enable them."""
+    from exchange.identity import people
+
+    if disable and enable:
+        err.print("[red]--disable and --enable exclude each other[/red]")
+        raise typer.Exit(2)
+    try:
+        person = people.update_person(_identity(config).db, username=username, actor="cli", roles=role,
+                                      active=False if disable else True if enable else None)
+    except HubError as exc:
+        err.print(f"[red]{exc.title}:[/red] {exc.description or ''}")
+        raise typer.Exit(1) from None
+    console.print(f"{person.username}: roles {', '.join(person.roles)}; {'active' if person.active else 'disabled'}")
+
+
 @people_app.command("logout")
 def people_logout(username: str, config: ConfigOpt = None) -> None:
     """End every session of a person."""

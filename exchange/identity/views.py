@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from exchange.deps import CallerDep, HubDep
 from exchange.errors import BadRequest, NotFound
 from exchange.identity import events
+from exchange.identity import people as person_service
 from exchange.identity.mtls import peer_certificate
 from exchange.identity.oauth import AUTH_METHODS, TokenRequest
 from exchange.identity.service import Identity, client_ip
@@ -148,15 +149,46 @@ class InvitationIn(BaseModel):
     organisation: str | None = Field(default=None, description="Only a hub administrator may name another org")
 
 
+def _admin_scope(caller: Any, organisation: str | None) -> str | None:
+    """The org an administrator may act on (None: any, for a hub administrator); NotFound otherwise."""
+    hub_admin = caller.org_type == "hub_operator" and "admin" in caller.roles
+    if "admin" not in caller.roles:
+        raise NotFound("no such resource")
+    if organisation in (None, caller.org_id, caller.org_name):
+        return None if hub_admin and organisation is None else str(caller.org_id)
+    if not hub_admin:
+        raise NotFound("no such resource")
+    return organisation
+
+
 @router.post("/identity/invitations", include_in_schema=False)
 def create_invitation(body: InvitationIn, hub: HubDep, caller: CallerDep) -> Response:
     """An organisation administrator invites a person (a hub administrator may invite into any org)."""
     identity = identity_of(hub)
-    hub_admin = caller.org_type == "hub_operator" and "admin" in caller.roles
-    if "admin" not in caller.roles or (body.organisation not in (None, caller.org_id, caller.org_name)
-                                       and not hub_admin):
-        raise NotFound("no such resource")
-    inv, token = identity.passkeys.invite(organisation=body.organisation or caller.org_id, username=body.username,
+    org = _admin_scope(caller, body.organisation) or caller.org_id
+    inv, token = identity.passkeys.invite(organisation=org, username=body.username,
                                           display_name=body.display_name, roles=body.roles, actor=caller.subject)
     return _json({"invitation_url": f"{identity.base_url}/portal/invitations/{token}",
                   "expires_at": inv.expires_at // 1_000_000, "username": inv.username}, 201)
+
+
+@router.get("/identity/people", include_in_schema=False)
+def list_people(hub: HubDep, caller: CallerDep) -> Response:
+    """The people of the administrator's organisation (every organisation for a hub administrator)."""
+    people = person_service.get_all(hub.db, org_id=_admin_scope(caller, None))
+    return _json({"people": [{"username": p.username, "display_name": p.display_name, "roles": p.roles,
+                              "active": p.active, "organisation_id": p.org_id} for p in people]})
+
+
+class PersonChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    roles: list[str] | None = None
+    active: bool | None = None
+
+
+@router.patch("/identity/people/{username}", include_in_schema=False)
+def change_person(username: str, body: PersonChange, hub: HubDep, caller: CallerDep) -> Response:
+    """Change a person's roles, or disable them (every session ends)."""
+    person = person_service.update_person(hub.db, username=username, actor=caller.subject,
+                                          org_id=_admin_scope(caller, None), roles=body.roles, active=body.active)
+    return _json({"username": person.username, "roles": person.roles, "active": person.active})

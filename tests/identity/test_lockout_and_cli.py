@@ -13,6 +13,7 @@ from jose import jwt
 from typer.testing import CliRunner
 
 from exchange.cli import _mount_plugins, app
+from exchange.identity.models import Invitation, Person
 from exchange.store import migrate
 from exchange.store.db import Database
 from tests.conftest import TEST_SECRET, RunningHub
@@ -121,3 +122,22 @@ def test_people_invite_prints_a_link(hub: RunningHub, cli_env: dict[str, str]) -
     bad = CliRunner().invoke(app, ["people", "invite", "x", "--org", "Nowhere", "--role", "analyst",
                                    "--config", cli_env["config"]])
     assert bad.exit_code == 1
+
+
+def test_people_list_and_update_from_the_cli(hub: RunningHub, cli_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    _, token = identity_of(hub).passkeys.invite(organisation="Foreign LEA", username="liaison@psp.example",
+                                                display_name="Liaison", roles=["analyst"], actor="test")
+    assert token
+    with hub.hub.db.write() as s:  # the person exists once registered; registration is covered elsewhere
+        inv = s.query(Invitation).filter_by(username="liaison@psp.example").one()
+        s.add(Person(id="p-liaison", org_id=inv.org_id, username=inv.username, display_name="Liaison",
+                     roles=["analyst"], user_handle="h-liaison", active=True, created_at=0))
+    listing = runner.invoke(app, ["people", "list", "--org", "Foreign LEA", "--config", cli_env["config"]])
+    assert listing.exit_code == 0 and "liaison@psp.example" in listing.output
+    result = runner.invoke(app, ["people", "update", "liaison@psp.example", "--role", "coordinator", "--disable",
+                                 "--config", cli_env["config"]])
+    assert result.exit_code == 0, result.output
+    assert "coordinator" in result.output and "disabled" in result.output
+    missing = runner.invoke(app, ["people", "update", "nobody", "--disable", "--config", cli_env["config"]])
+    assert missing.exit_code == 1

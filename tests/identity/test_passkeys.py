@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from exchange.identity.models import WebSession
 from exchange.identity.sessions import hash_id
+from exchange.services import orgs
 from exchange.timestamps import now_micros
 from tests.conftest import RunningHub, free_port
 from tests.identity.conftest import events_of, get_token, identity_of, serve_hub, stop
@@ -176,6 +177,27 @@ def test_an_admin_invites_over_the_api(hub: RunningHub) -> None:
     assert other_org.status_code == 404
     not_admin = {"Authorization": f"Bearer {get_token(hub, 'police')['access_token']}"}
     assert httpx.post(f"{hub.extra['base']}/identity/invitations", json=body, headers=not_admin).status_code == 404
+
+
+def test_an_admin_lists_people_changes_roles_and_disables_a_person(hub: RunningHub) -> None:
+    browser, key, username = enrolled(hub)
+    admin_id = f"madrid-admin-{uuid.uuid4().hex[:6]}"
+    _, hub.secrets[admin_id] = orgs.create_client(hub.hub.db, organisation="City of Madrid", client_id=admin_id,
+                                                  roles=["admin"])
+    headers = {"Authorization": f"Bearer {get_token(hub, admin_id)['access_token']}"}
+    base = f"{hub.extra['base']}/identity/people"
+    listed = httpx.get(base, headers=headers).json()["people"]
+    assert username in {p["username"] for p in listed}
+    police_admin = {"Authorization": f"Bearer {get_token(hub, str(hub.extra['admin']))['access_token']}"}
+    assert username not in {p["username"] for p in httpx.get(base, headers=police_admin).json()["people"]}
+    assert httpx.patch(f"{base}/{username}", json={"active": False}, headers=police_admin).status_code == 404
+    r = httpx.patch(f"{base}/{username}", json={"roles": ["coordinator"]}, headers=headers)
+    assert r.status_code == 200 and r.json()["roles"] == ["coordinator"]
+    assert browser.whoami().json()["roles"] == ["coordinator"]
+    assert httpx.patch(f"{base}/{username}", json={"active": False}, headers=headers).json()["active"] is False
+    assert browser.whoami().status_code == 401, "disabling ends the sessions"
+    assert browser.login(key).status_code == 401
+    assert [e.kind for e in events_of(hub, "person.disabled")][-1] == "person.disabled"
 
 
 # --- attacks -----------------------------------------------------------------------------------------------
