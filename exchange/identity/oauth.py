@@ -13,7 +13,7 @@ from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Payload, OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidClientError
+from authlib.oauth2.rfc6749.errors import InvalidClientError, OAuth2Error
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 
 from exchange.auth.secrets import verify_secret
@@ -137,7 +137,10 @@ class HubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def respond(self, req: TokenRequest) -> TokenOutcome:
         """Run the client-credentials grant for one request."""
-        status, body, headers = self.create_token_response(req)
+        try:
+            status, body, headers = self.create_token_response(req)
+        except OAuth2Error as exc:  # raised before the grant runs, e.g. insecure_transport on plain http
+            status, body, headers = exc()
         client_id = req.form.get("client_id") or _basic_user(req.headers.get("authorization", ""))
         claims = body.pop("_claims", {}) if isinstance(body, dict) else {}
         return TokenOutcome(status, body, list(headers), client_id, claims)

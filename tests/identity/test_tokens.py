@@ -223,3 +223,12 @@ def test_a_token_that_is_not_an_access_token_is_refused(hub: RunningHub) -> None
 
 def test_garbage_is_refused(hub: RunningHub) -> None:
     assert_refused(hub, "not.a.jwt", "malformed token")
+
+
+def test_the_token_endpoint_refuses_plain_http_off_loopback(hub: RunningHub) -> None:
+    from exchange.identity.oauth import TokenRequest
+
+    outcome = identity_of(hub).authorization.respond(TokenRequest(
+        method="POST", uri="http://hub.example.org/oauth/token", headers={},
+        form={"grant_type": "client_credentials", "client_id": "police", "client_secret": hub.secrets["police"]}))
+    assert outcome.status == 400 and outcome.body["error"] == "insecure_transport"
