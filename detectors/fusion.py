@@ -31,8 +31,8 @@ class FusionRule(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     audio: list[str] = Field(min_length=1)
     video: list[str] = Field(min_length=1)
-    category: str | None = Field(None, description="category of the linked alert (default: the video's)")
-    window_s: float = Field(30.0, gt=0, description="how far apart in time the two may be")
+    category: str | None = Field(default=None, description="category of the linked alert (default: the video's)")
+    window_s: float = Field(default=30.0, gt=0, description="how far apart in time the two may be")
 
 
 DEFAULT_RULES: tuple[FusionRule, ...] = (

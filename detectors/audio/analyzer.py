@@ -29,10 +29,10 @@ class AudioAnalysisConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     detectors: list[AudioDetectorSpec] = Field(default_factory=default_detectors)
-    background_horizon_s: float = Field(20.0, gt=1.0, description="window of the adaptive background")
-    background_quantile: float = Field(0.5, gt=0.0, lt=1.0)
-    speech_gate: bool = Field(True, description="use Silero VAD to veto false alarms that are speech")
-    speech_contrast_db: float = Field(15.0, gt=0, description="an impulse in speech must stand out this much")
+    background_horizon_s: float = Field(default=20.0, gt=1.0, description="window of the adaptive background")
+    background_quantile: float = Field(default=0.5, gt=0.0, lt=1.0)
+    speech_gate: bool = Field(default=True, description="use Silero VAD to veto false alarms that are speech")
+    speech_contrast_db: float = Field(default=15.0, gt=0, description="an impulse in speech must stand out this much")
 
 
 @dataclass
@@ -50,6 +50,7 @@ class AnalysisContext:
 #: when two categories overlap in time, the second is dropped (its evidence is explained by the first)
 SUPPRESSES: tuple[tuple[str, str], ...] = (
     ("glass-break", "gunshot"),
+    ("glass-break", "scream"),  # ringing shards can line up like harmonics for a moment
     ("siren", "scream"),
 )
 
@@ -85,6 +86,12 @@ class AudioAnalyzer:
 
             self.ctx.speech = SpeechGate.shared()
         self._pending: list[AudioEvent] = []
+
+    def set_origin(self, time0: float) -> None:
+        """Set the stream time of the first sample (before any is processed): live feeds start later."""
+        if self.ctx.history.end or len(self.ctx.history.samples):
+            raise RuntimeError("the origin of an audio analysis is fixed once samples were processed")
+        self.frontend.time0 = self.ctx.time0 = self.ctx.history.time0 = time0
 
     def process(self, samples: FloatArray) -> list[AudioEvent]:
         """Analyse the next block of samples; return events decided with it (time-ordered)."""

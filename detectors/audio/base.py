@@ -53,7 +53,7 @@ class AudioDetectorConfig(PluginConfig):
     """Fields every audio detector has; concrete detectors add theirs and a `type: Literal[...]`."""
 
     enabled: bool = True
-    min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="weaker events are dropped")
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0, description="weaker events are dropped")
 
 
 class AudioDetector(ABC):

@@ -34,14 +34,14 @@ class ClassifierConfig(AudioDetectorConfig):
     categories: dict[str, list[str]] = Field(
         min_length=1, description="detection category -> AudioSet display names or mids, e.g. "
         "{gunshot: ['Gunshot, gunfire', 'Machine gun'], scream: ['Screaming']}")
-    threshold: float = Field(0.3, gt=0, lt=1, description="score for a window to count")
+    threshold: float = Field(default=0.3, gt=0, lt=1, description="score for a window to count")
     thresholds: dict[str, float] = Field(default_factory=dict, description="per-category overrides")
-    window_s: float = Field(0.975, gt=0.05, le=10)
-    hop_s: float = Field(0.48, gt=0.01, le=10)
-    input_rate: int = Field(ANALYSIS_RATE, ge=8000, le=96000, description="the model's sample rate")
-    output: str | None = Field(None, description="output name holding the scores (default: the first)")
-    activation: Literal["none", "sigmoid", "softmax"] = Field("none", description="applied to the output")
-    merge_gap_s: float = Field(0.5, ge=0, description="active windows closer than this form one event")
+    window_s: float = Field(default=0.975, gt=0.05, le=10)
+    hop_s: float = Field(default=0.48, gt=0.01, le=10)
+    input_rate: int = Field(default=ANALYSIS_RATE, ge=8000, le=96000, description="the model's sample rate")
+    output: str | None = Field(default=None, description="output name holding the scores (default: the first)")
+    activation: Literal["none", "sigmoid", "softmax"] = Field(default="none", description="applied to the output")
+    merge_gap_s: float = Field(default=0.5, ge=0, description="active windows closer than this form one event")
 
     @model_validator(mode="after")
     def _hop_in_window(self) -> ClassifierConfig:

@@ -10,13 +10,14 @@ import sys
 from pathlib import Path
 from typing import Annotated, Literal, TextIO
 
+import numpy as np
 import typer
 import yaml
 
 from detectors.audio.analyzer import AudioAnalysisConfig, AudioAnalyzer
 from detectors.audio.base import AudioEvent
 from detectors.audio.decode import read_audio
-from detectors.audio.signal import ANALYSIS_RATE, StreamResampler
+from detectors.audio.signal import ANALYSIS_RATE, FloatArray, StreamResampler
 from detectors.errors import ConfigError, DetectorError
 
 OutputFormat = Literal["jsonl", "text"]
@@ -36,15 +37,13 @@ def load_analysis_config(path: Path | None) -> AudioAnalysisConfig:
 
 
 def analyse_file(path: str | Path, config: AudioAnalysisConfig | None = None,
-                 block_s: float = 1.0) -> tuple[list[AudioEvent], list[float]]:
+                 block_s: float = 1.0) -> tuple[list[AudioEvent], FloatArray]:
     """Decode a file (audio, or the audio track of a video) and return its events and 16 kHz samples."""
-    import numpy as np
-
     raw, rate = read_audio(path)
     resampler = StreamResampler(rate)
     analyzer = AudioAnalyzer(config)
     events: list[AudioEvent] = []
-    kept = []
+    kept: list[FloatArray] = []
     step = max(1, round(block_s * rate))
     for i in range(0, len(raw), step):
         block = resampler.process(raw[i:i + step])
@@ -54,7 +53,7 @@ def analyse_file(path: str | Path, config: AudioAnalysisConfig | None = None,
     kept.append(tail)
     events.extend(analyzer.process(tail))
     events.extend(analyzer.flush())
-    return events, np.concatenate(kept) if kept else np.zeros(0, dtype=np.float32)  # type: ignore[return-value]
+    return events, np.concatenate(kept)
 
 
 def detect_audio(path: str | Path, plot: str | Path | None = None, fmt: OutputFormat = "jsonl",
@@ -66,13 +65,13 @@ def detect_audio(path: str | Path, plot: str | Path | None = None, fmt: OutputFo
         if fmt == "jsonl":
             out.write(json.dumps({"file": str(path), **event.as_dict()}) + "\n")
         else:
-            out.write(f"{event.start:9.3f}–{event.end:9.3f} s  {event.category:<12} {event.confidence:.2f}"
+            out.write(f"{event.start:9.3f} {event.end:9.3f}  {event.category:<12} {event.confidence:.2f}"
                       f"  {dict(event.attributes)}\n")
     if plot is not None:
         from detectors.audio.plot import draw_spectrogram
 
         draw_spectrogram(samples, events, plot, title=f"{Path(path).name}: {len(events)} detections, "
-                         f"{len(samples) / ANALYSIS_RATE:.1f} s")  # type: ignore[arg-type]
+                         f"{len(samples) / ANALYSIS_RATE:.1f} s")
     return events
 
 

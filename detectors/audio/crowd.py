@@ -26,14 +26,14 @@ class CrowdConfig(AudioDetectorConfig):
     """Thresholds of the crowd-noise detector."""
 
     type: Literal["crowd"] = "crowd"
-    surge_db: float = Field(10.0, gt=0, description="L50 rise over the background that is a surge")
-    drop_db: float | None = Field(None, gt=0, description="L50 fall that is reported (off by default)")
-    min_duration_s: float = Field(1.5, gt=0, description="a change must hold this long")
-    horizon_s: float = Field(60.0, gt=5, description="background window")
-    warmup_s: float = Field(5.0, ge=0, description="no change is judged before this much background")
-    max_level_dba: float | None = Field(None, description="absolute limit, dB(A) SPL; needs a calibrated feed")
-    max_harmonicity: float = Field(0.35, gt=0, le=1, description="a tonal source (siren, alarm) is no crowd")
-    report_s: float = Field(5.0, gt=0, description="an ongoing change is reported in segments this long")
+    surge_db: float = Field(default=10.0, gt=0, description="L50 rise over the background that is a surge")
+    drop_db: float | None = Field(default=None, gt=0, description="L50 fall that is reported (off by default)")
+    min_duration_s: float = Field(default=1.5, gt=0, description="a change must hold this long")
+    horizon_s: float = Field(default=60.0, gt=5, description="background window")
+    warmup_s: float = Field(default=5.0, ge=0, description="no change is judged before this much background")
+    max_level_dba: float | None = Field(default=None, description="absolute limit, dB(A) SPL; needs a calibrated feed")
+    max_harmonicity: float = Field(default=0.35, gt=0, le=1, description="a tonal source (siren, alarm) is no crowd")
+    report_s: float = Field(default=5.0, gt=0, description="an ongoing change is reported in segments this long")
 
 
 @AUDIO_DETECTORS.register(CrowdConfig)

@@ -44,7 +44,7 @@ class AudioFeedConfig(FeedConfig):
     """Fields every audio feed has."""
 
     media: ClassVar[Literal["video", "audio"]] = "audio"
-    analysis_fps: None = Field(default=None, description="audio keeps every block (no frame sampling)")  # type: ignore[assignment]
+    analysis_fps: None = Field(default=None, description="audio keeps every block (no frame sampling)")
     block_s: float = Field(default=0.5, gt=0.01, le=5.0, description="seconds of audio per block")
     gain_db: float = Field(default=0.0, ge=-60, le=60, description="calibration gain applied to samples")
     spl_at_0dbfs: float | None = Field(

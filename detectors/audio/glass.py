@@ -23,15 +23,15 @@ class GlassConfig(AudioDetectorConfig):
     """Thresholds of the glass-break detector (dB relative to the adaptive HF background)."""
 
     type: Literal["glass"] = "glass"
-    onset_db: float = Field(12.0, gt=0, description="HF level rise within 30 ms")
-    prominence_db: float = Field(15.0, gt=0, description="HF peak over the HF background")
-    min_hf_share: float = Field(0.3, gt=0, lt=1, description="share of the onset energy above 2.5 kHz")
-    ring_s: float = Field(0.3, gt=0, description="how long after the onset ringing is looked for")
-    min_ring_s: float = Field(0.06, gt=0, description="ringing must last at least this")
-    ring_peak_db: float = Field(16.0, gt=0, description="HF spectral line over the HF median, dB")
-    max_harmonicity: float = Field(0.5, gt=0, le=1, description="ringing glass is inharmonic (a scream is not)")
-    min_stable: float = Field(0.5, gt=0, le=1, description="share of ringing frames keeping their spectral line")
-    merge_gap_s: float = Field(0.5, ge=0, description="fragments closer than this join one event")
+    onset_db: float = Field(default=12.0, gt=0, description="HF level rise within 30 ms")
+    prominence_db: float = Field(default=15.0, gt=0, description="HF peak over the HF background")
+    min_hf_share: float = Field(default=0.3, gt=0, lt=1, description="share of the onset energy above 2.5 kHz")
+    ring_s: float = Field(default=0.3, gt=0, description="how long after the onset ringing is looked for")
+    min_ring_s: float = Field(default=0.06, gt=0, description="ringing must last at least this")
+    ring_peak_db: float = Field(default=16.0, gt=0, description="HF spectral line over the HF median, dB")
+    max_harmonicity: float = Field(default=0.5, gt=0, le=1, description="ringing glass is inharmonic (a scream is not)")
+    min_stable: float = Field(default=0.5, gt=0, le=1, description="share of ringing frames keeping their line")
+    merge_gap_s: float = Field(default=0.5, ge=0, description="fragments closer than this join one event")
 
 
 @AUDIO_DETECTORS.register(GlassConfig)

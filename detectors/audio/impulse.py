@@ -27,18 +27,18 @@ class ImpulseConfig(AudioDetectorConfig):
     """Thresholds of the gunshot/explosion detector (dB relative to the adaptive background)."""
 
     type: Literal["impulse"] = "impulse"
-    onset_db: float = Field(10.0, gt=0, description="level rise within 30 ms")
-    prominence_db: float = Field(15.0, gt=0, description="peak over the background level")
-    band_rise_db: float = Field(10.0, gt=0, description="rise over its background for a band to count")
-    min_bands: int = Field(4, ge=1, le=8, description="bands (of 8) that must rise: broadband")
-    decay_db: float = Field(10.0, gt=0, description="fall from the peak that proves a decay")
-    max_decay_s: float = Field(2.0, gt=0, description="a sound not decaying within this is no impulse")
-    max_plateau_s: float = Field(1.0, gt=0, description="time within 3 dB of the peak: music or a horn holds")
-    max_harmonicity: float = Field(0.45, gt=0, le=1, description="median harmonicity after the peak: a shout")
-    merge_gap_s: float = Field(1.0, ge=0, description="onsets closer than this form one burst (or one blast)")
-    explosion_low_share: float = Field(0.45, gt=0, lt=1, description="energy share below 400 Hz of a blast")
-    explosion_sure_share: float = Field(0.65, gt=0, lt=1, description="a blast whatever its decay")
-    explosion_min_decay_s: float = Field(0.35, ge=0)
+    onset_db: float = Field(default=10.0, gt=0, description="level rise within 30 ms")
+    prominence_db: float = Field(default=15.0, gt=0, description="peak over the background level")
+    band_rise_db: float = Field(default=10.0, gt=0, description="rise over its background for a band to count")
+    min_bands: int = Field(default=4, ge=1, le=8, description="bands (of 8) that must rise: broadband")
+    decay_db: float = Field(default=10.0, gt=0, description="fall from the peak that proves a decay")
+    max_decay_s: float = Field(default=2.0, gt=0, description="a sound not decaying within this is no impulse")
+    max_plateau_s: float = Field(default=1.0, gt=0, description="time within 3 dB of the peak: music or a horn holds")
+    max_harmonicity: float = Field(default=0.45, gt=0, le=1, description="median harmonicity after the peak: a shout")
+    merge_gap_s: float = Field(default=1.0, ge=0, description="onsets closer than this form one burst (or one blast)")
+    explosion_low_share: float = Field(default=0.45, gt=0, lt=1, description="energy share below 400 Hz of a blast")
+    explosion_sure_share: float = Field(default=0.65, gt=0, lt=1, description="a blast whatever its decay")
+    explosion_min_decay_s: float = Field(default=0.35, ge=0)
 
 
 @dataclass

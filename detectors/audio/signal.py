@@ -33,7 +33,8 @@ def to_mono(samples: NDArray[np.generic]) -> FloatArray:
 def power_db(power: NDArray[np.floating], floor_db: float = DB_FLOOR) -> FloatArray:
     """10·log10 of a power quantity, floored so digital silence stays finite."""
     floor = 10.0 ** (floor_db / 10.0)
-    return (10.0 * np.log10(np.maximum(power, floor))).astype(np.float32)
+    out: FloatArray = (10.0 * np.log10(np.maximum(power, floor))).astype(np.float32)
+    return out
 
 
 def gain(samples: FloatArray, gain_db: float) -> FloatArray:
@@ -48,7 +49,8 @@ def resample(samples: FloatArray, rate_in: int, rate_out: int = ANALYSIS_RATE) -
     if rate_in == rate_out:
         return samples.astype(np.float32, copy=False)
     g = gcd(rate_in, rate_out)
-    return resample_poly(samples, rate_out // g, rate_in // g).astype(np.float32)
+    out: FloatArray = resample_poly(samples, rate_out // g, rate_in // g).astype(np.float32)
+    return out
 
 
 class StreamResampler:
@@ -105,7 +107,7 @@ class StreamResampler:
     def _run(self, usable: int) -> FloatArray:
         span = (usable + 2 * self._blocks) * self.down
         out = resample_poly(self._buf[:span], self.up, self.down)
-        keep = out[self._blocks * self.up: (self._blocks + usable) * self.up].astype(np.float32)
+        keep: FloatArray = out[self._blocks * self.up: (self._blocks + usable) * self.up].astype(np.float32)
         self._buf = self._buf[usable * self.down:]
         self._emitted += len(keep)
         return keep

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from detectors.audio.signal import ANALYSIS_RATE, FloatArray
 
@@ -13,7 +16,12 @@ def _rng(seed: int | np.random.Generator) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def rms(x: FloatArray) -> float:
+def _f32(x: NDArray[Any]) -> FloatArray:
+    out: FloatArray = np.asarray(x, dtype=np.float32)
+    return out
+
+
+def rms(x: NDArray[Any]) -> float:
     """Root mean square of a signal."""
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
 
@@ -24,7 +32,7 @@ def pink_noise(seconds: float, seed: int | np.random.Generator = 0, level: float
     spec = np.fft.rfft(_rng(seed).standard_normal(n))
     spec /= np.sqrt(np.maximum(np.arange(len(spec)), 1))
     x = np.fft.irfft(spec, n)
-    return (x * level / max(rms(x), 1e-12)).astype(np.float32)
+    return _f32(x * level / max(rms(x), 1e-12))
 
 
 def crowd_noise(seconds: float, seed: int | np.random.Generator = 0, level: float = 0.05,
@@ -47,7 +55,7 @@ def crowd_noise(seconds: float, seed: int | np.random.Generator = 0, level: floa
     reps = -(-n // m)
     tiled = np.concatenate([np.roll(babble, int(rng.integers(0, m))) for _ in range(reps)])[:n]
     out = pink_noise(seconds, rng, 1.0) + 0.6 * tiled / max(rms(babble), 1e-12) * np.sqrt(voices) / 4
-    return (out * level / rms(out)).astype(np.float32)
+    return _f32(out * level / rms(out))
 
 
 def gunshot(seed: int | np.random.Generator = 0, decay_s: float = 0.06, peak: float = 0.8) -> FloatArray:
@@ -56,7 +64,7 @@ def gunshot(seed: int | np.random.Generator = 0, decay_s: float = 0.06, peak: fl
     t = np.arange(round(0.5 * RATE)) / RATE
     env = np.exp(-t / decay_s) * (1 - np.exp(-t / 0.0005))
     x = rng.standard_normal(len(t)) * env
-    return (x * peak / np.abs(x).max()).astype(np.float32)
+    return _f32(x * peak / np.abs(x).max())
 
 
 def explosion(seed: int | np.random.Generator = 0, peak: float = 0.9) -> FloatArray:
@@ -70,14 +78,14 @@ def explosion(seed: int | np.random.Generator = 0, peak: float = 0.9) -> FloatAr
     x = np.fft.irfft(spec, n) * np.exp(-t / 0.35) * (1 - np.exp(-t / 0.002))
     x /= np.abs(x).max()
     x += 0.3 * rng.standard_normal(n) * np.exp(-t / 0.015)
-    return (x * peak / np.abs(x).max()).astype(np.float32)
+    return _f32(x * peak / np.abs(x).max())
 
 
 def harmonic(f0: np.ndarray, amplitudes: tuple[float, ...] = (1.0, 0.6, 0.4, 0.25, 0.15)) -> FloatArray:
     """A harmonic complex following the instantaneous pitch track `f0` (Hz per sample)."""
     phase = 2 * np.pi * np.cumsum(f0) / RATE
     x = sum(a * np.sin((k + 1) * phase) for k, a in enumerate(amplitudes) if np.all((k + 1) * f0 < RATE / 2))
-    return np.asarray(x / np.abs(x).max(), dtype=np.float32)
+    return _f32(x / np.abs(x).max())
 
 
 def scream(seconds: float = 1.2, f0: float = 900.0, seed: int | np.random.Generator = 0,
@@ -89,7 +97,7 @@ def scream(seconds: float = 1.2, f0: float = 900.0, seed: int | np.random.Genera
     contour = f0 * (1 + 0.15 * np.sin(np.pi * t / seconds)) * (1 + 0.03 * np.sin(2 * np.pi * 6 * t))
     contour *= 1 + 0.01 * np.convolve(rng.standard_normal(n), np.ones(400) / 20, mode="same")
     env = np.minimum(1, t / 0.05) * np.minimum(1, (seconds - t) / 0.1)
-    return (harmonic(contour) * env * peak).astype(np.float32)
+    return _f32(harmonic(contour) * env * peak)
 
 
 def siren(seconds: float = 8.0, kind: str = "wail", peak: float = 0.5) -> FloatArray:
@@ -103,13 +111,13 @@ def siren(seconds: float = 8.0, kind: str = "wail", peak: float = 0.5) -> FloatA
         f0 = np.where((t % 1.2) < 0.6, 750.0, 960.0)
     else:
         raise ValueError(f"unknown siren kind {kind!r}")
-    return (harmonic(f0, (1.0, 0.3, 0.5, 0.1, 0.3)) * peak).astype(np.float32)
+    return _f32(harmonic(f0, (1.0, 0.3, 0.5, 0.1, 0.3)) * peak)
 
 
 def tone(seconds: float, freq: float, peak: float = 0.5) -> FloatArray:
     """A steady sine."""
     t = np.arange(round(seconds * RATE)) / RATE
-    return (peak * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return _f32(peak * np.sin(2 * np.pi * freq * t))
 
 
 def glass_break(seed: int | np.random.Generator = 0, peak: float = 0.7) -> FloatArray:
@@ -125,7 +133,7 @@ def glass_break(seed: int | np.random.Generator = 0, peak: float = 0.7) -> Float
         tt = t[: n - k]
         frag = sum(np.sin(2 * np.pi * f * tt) for f in rng.uniform(4000, 7500, 2)) * np.exp(-tt / 0.03)
         x[k:] += 0.3 * frag
-    return (x * peak / np.abs(x).max()).astype(np.float32)
+    return _f32(x * peak / np.abs(x).max())
 
 
 def place(background: FloatArray, sound: FloatArray, at_s: float, snr_db: float | None = None) -> FloatArray:

@@ -74,15 +74,15 @@ class ScreamConfig(AudioDetectorConfig):
     """Thresholds of the scream detector."""
 
     type: Literal["scream"] = "scream"
-    f0_min_hz: float = Field(320.0, gt=0, description="screams sit above speech pitch (vetoed below 600)")
-    f0_max_hz: float = Field(2500.0, gt=0)
-    min_harmonicity: float = Field(0.45, gt=0, lt=1)
-    prominence_db: float = Field(10.0, description="level over the adaptive background")
-    min_duration_s: float = Field(0.25, gt=0)
-    max_duration_s: float = Field(4.0, gt=0, description="longer harmonic sounds are alarms or sirens")
-    min_pitch_spread_st: float = Field(0.25, ge=0, description="pitch std (semitones): a scream is no beep")
-    speech_veto: float = Field(0.6, gt=0, le=1, description="speech probability that vetoes low screams")
-    speech_f0_max_hz: float = Field(600.0, gt=0, description="a vetoed segment's median pitch is below this")
+    f0_min_hz: float = Field(default=320.0, gt=0, description="screams sit above speech pitch (vetoed below 600)")
+    f0_max_hz: float = Field(default=2500.0, gt=0)
+    min_harmonicity: float = Field(default=0.45, gt=0, lt=1)
+    prominence_db: float = Field(default=10.0, description="level over the adaptive background")
+    min_duration_s: float = Field(default=0.25, gt=0)
+    max_duration_s: float = Field(default=4.0, gt=0, description="longer harmonic sounds are alarms or sirens")
+    min_pitch_spread_st: float = Field(default=0.25, ge=0, description="pitch std (semitones): a scream is no beep")
+    speech_veto: float = Field(default=0.6, gt=0, le=1, description="speech probability that vetoes low screams")
+    speech_f0_max_hz: float = Field(default=600.0, gt=0, description="a vetoed segment's median pitch is below this")
 
 
 @AUDIO_DETECTORS.register(ScreamConfig)
@@ -145,15 +145,15 @@ class SirenConfig(AudioDetectorConfig):
     """Thresholds of the siren detector."""
 
     type: Literal["siren"] = "siren"
-    f0_min_hz: float = Field(400.0, gt=0)
-    f0_max_hz: float = Field(2000.0, gt=0)
-    min_harmonicity: float = Field(0.4, gt=0, lt=1)
-    min_level_over_bg_db: float = Field(-3.0, description="a siren that lasts becomes the background itself")
-    min_duration_s: float = Field(2.5, gt=0, description="evidence needed before a siren is reported")
-    min_sweep_st: float = Field(3.0, gt=0, description="pitch range (5th–95th percentile), semitones")
-    min_gliding: float = Field(0.5, gt=0, le=1, description="share of frames whose pitch moves (wail, yelp)")
-    min_periodicity: float = Field(0.5, gt=0, le=1, description="pitch-track autocorrelation (hi-lo, yelp)")
-    report_s: float = Field(5.0, gt=0, description="an ongoing siren is reported in segments this long")
+    f0_min_hz: float = Field(default=400.0, gt=0)
+    f0_max_hz: float = Field(default=2000.0, gt=0)
+    min_harmonicity: float = Field(default=0.4, gt=0, lt=1)
+    min_level_over_bg_db: float = Field(default=-3.0, description="a siren that lasts becomes the background itself")
+    min_duration_s: float = Field(default=2.5, gt=0, description="evidence needed before a siren is reported")
+    min_sweep_st: float = Field(default=3.0, gt=0, description="pitch range (5th–95th percentile), semitones")
+    min_gliding: float = Field(default=0.5, gt=0, le=1, description="share of frames whose pitch moves (wail, yelp)")
+    min_periodicity: float = Field(default=0.5, gt=0, le=1, description="pitch-track autocorrelation (hi-lo, yelp)")
+    report_s: float = Field(default=5.0, gt=0, description="an ongoing siren is reported in segments this long")
 
 
 @AUDIO_DETECTORS.register(SirenConfig)

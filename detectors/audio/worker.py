@@ -61,14 +61,19 @@ class AudioEventsConfig(AnalyserConfig):
 
 
 def to_observation(event: AudioEvent, zone: str | None = None) -> Observation:
-    """An audio event as an observation of the event layer."""
+    """An audio event as an observation of the event layer.
+
+    The segment is relative to the event's own start (0 .. duration) and its band; the stream times
+    of start and end are in the attributes (`stream_start_s`, `stream_end_s`), since the incident's
+    `started` is the time of the block that confirmed the event, up to ~2 s after it began.
+    """
     attributes: dict[str, str | float | int | bool] = {
-        **event.attributes, "start_s": round(event.start, 3), "end_s": round(event.end, 3),
-        "low_hz": event.low_hz, "high_hz": event.high_hz,
+        **event.attributes, "stream_start_s": round(event.start, 3), "stream_end_s": round(event.end, 3),
     }
+    segment = {"start_s": 0.0, "end_s": round(max(0.0, event.end - event.start), 3),
+               "low_hz": float(event.low_hz), "high_hz": float(max(event.high_hz, event.low_hz + 1.0))}
     return Observation(category=event.category, confidence=event.confidence, detector=f"audio/{event.detector}",
-                       key=event.key, zone=zone, attributes=attributes,
-                       audio_segment=(round(event.start, 3), round(event.end, 3)))
+                       key=event.key, zone=zone, attributes=attributes, audio_segment=segment)
 
 
 @ANALYSERS.register(AudioEventsConfig)
@@ -80,17 +85,18 @@ class AudioEventsAnalyser(Analyser[AudioContext]):
 
     def __init__(self, config: AudioEventsConfig) -> None:
         self.config = config
-        self._analyzer: AudioAnalyzer | None = None
+        self._analyzer = AudioAnalyzer(config.analysis())  # a detector that cannot load fails here, at start
+        self._started = False
 
     def analyse(self, ctx: AudioContext) -> list[Observation]:
         """Observations decided with this block."""
         block = ctx.item.data
-        if self._analyzer is None:
-            assert isinstance(self.config, AudioEventsConfig)
-            self._analyzer = AudioAnalyzer(self.config.analysis(), time0=block.start)
+        if not self._started:
+            self._analyzer.set_origin(block.start)
+            self._started = True
         self._analyzer.ctx.extras["spl_at_0dbfs"] = block.spl_at_0dbfs
         return [to_observation(e) for e in self._analyzer.process(block.samples)]
 
     def finish(self) -> list[Observation]:
         """End of stream: observations still pending."""
-        return [to_observation(e) for e in self._analyzer.flush()] if self._analyzer is not None else []
+        return [to_observation(e) for e in self._analyzer.flush()]

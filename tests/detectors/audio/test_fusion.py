@@ -1,0 +1,72 @@
+"""Fusion rules: an audio and a video incident of the same place and time become one linked alert."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from detectors.events import Box, Detection, Phase
+from detectors.fusion import Fuser, FusionConfig, FusionRule, fuse
+
+T0 = datetime(2026, 7, 14, 21, 0, tzinfo=UTC)
+
+
+def detection(incident: str, kind: str, sensor: str, category: str, confidence: int, at_s: float,
+              zone: str | None = "north-gate", phase: Phase = Phase.START, seconds: float = 2.0) -> Detection:
+    return Detection(
+        incident_id=incident, phase=phase, revision=0, sensor_id=sensor, sensor_kind=kind, category=category,
+        confidence=confidence, detector="test", detector_version="1", started=T0 + timedelta(seconds=at_s),
+        last_seen=T0 + timedelta(seconds=at_s + seconds), ended=None, stream_time=at_s, zone=zone,
+        boxes=(Box(0.1, 0.2, 0.3, 0.4, "person"),) if kind == "camera" else (),
+        audio_segment=(at_s, at_s + 1.0) if kind == "microphone" else None,
+    )
+
+
+def scream(at_s: float = 10.0, **kw: object) -> Detection:
+    return detection("a-1", "microphone", "mic-1", "scream", 70, at_s, **kw)  # type: ignore[arg-type]
+
+
+def violence(at_s: float = 12.0, **kw: object) -> Detection:
+    return detection("v-1", "camera", "cam-1", "violence", 60, at_s, **kw)  # type: ignore[arg-type]
+
+
+def test_scream_and_violent_motion_in_the_same_zone_make_one_stronger_alert() -> None:
+    alerts = fuse([scream(), violence()])
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert.category == "violence" and alert.phase is Phase.START
+    assert alert.confidence == 88 > 70  # 1 - (1 - .7)(1 - .6)
+    assert alert.boxes == violence().boxes and alert.audio_segment == (10.0, 11.0)
+    assert alert.attributes["audio_incident"] == "a-1" and alert.attributes["video_incident"] == "v-1"
+    assert alert.started == T0 + timedelta(seconds=10) and alert.detector == "fusion/scream-violence"
+    assert fuse([violence(), scream()])[0].incident_id == alert.incident_id  # order-independent, deterministic
+
+
+@pytest.mark.parametrize(("audio", "video"), [
+    pytest.param(scream(), violence(zone="south-gate"), id="other-zone"),
+    pytest.param(scream(), violence(at_s=100.0), id="too-late"),
+    pytest.param(detection("a-2", "microphone", "mic-1", "siren", 90, 10.0), violence(), id="no-rule"),
+    pytest.param(detection("x", "camera", "cam-2", "violence", 90, 10.0), violence(), id="two-cameras"),
+])
+def test_nothing_is_linked_without_place_time_and_rule(audio: Detection, video: Detection) -> None:
+    assert fuse([audio, video]) == []
+
+
+def test_a_microphone_linked_to_its_camera_fuses_without_zone_names() -> None:
+    config = FusionConfig(links={"mic-1": ["cam-1"]})
+    assert len(fuse([scream(zone=None), violence(zone=None)], config)) == 1
+    assert fuse([scream(zone=None), violence(zone=None)]) == []
+
+
+def test_updates_raise_the_alert_and_it_ends_when_both_incidents_end() -> None:
+    fuser = Fuser(FusionConfig(rules=[FusionRule(name="s-v", audio=["scream"], video=["violence"])]))
+    assert len(fuser.add(scream())) == 0
+    start = fuser.add(violence())
+    stronger = fuser.add(replace(violence(), phase=Phase.UPDATE, revision=1, confidence=90))
+    assert [a.phase for a in stronger] == [Phase.UPDATE] and stronger[0].confidence == 97
+    assert stronger[0].incident_id == start[0].incident_id and stronger[0].revision == 1
+    assert fuser.add(replace(scream(), phase=Phase.END)) == []
+    ended = fuser.add(replace(violence(), phase=Phase.END))
+    assert [a.phase for a in ended] == [Phase.END] and ended[0].ended is not None
