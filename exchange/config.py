@@ -47,6 +47,15 @@ class Settings(BaseSettings):
         description="Processes that check large envelopes with stix2 in parallel (0 or 1: in the request thread); "
                     "the default leaves one core to the event loop and the database")
 
+    policy_engine: Literal["embedded", "opa", "builtin"] = Field(
+        default="embedded", description="embedded: the Rego policy in-process (regopy); opa: an OPA server over "
+        "its REST Data API; builtin: no policy, every reader of a collection sees everything (tests, migration)")
+    policy_dir: Path | None = Field(default=None, description="rego/ and data/ of the policy (default: packaged)")
+    opa_url: str = "http://127.0.0.1:8181"
+    opa_timeout_s: float = Field(default=2.0, gt=0)
+    opa_token: SecretStr | None = None
+    opa_push_policies: bool = True
+
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     metrics_enabled: bool = True

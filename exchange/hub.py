@@ -45,7 +45,7 @@ class Hub:
               profile_check: ProfileCheck | None = None) -> Hub:
         """Wire the services for these settings."""
         db = Database(settings.database_url)
-        policy = policy or CollectionReadersPolicy()
+        policy = policy or build_policy(settings, db)
         if profile_check is None:
             profile_check = _profile_check()
         validator = ObjectValidator(deep=settings.ingest_validation == "full", profile_check=profile_check,
@@ -85,6 +85,20 @@ class Hub:
         self.audit.stop()
         self.validator.close()
         self.db.dispose()
+
+
+def build_policy(settings: Settings, db: Database) -> SharingPolicy:
+    """The sharing policy the settings name; an engine that cannot load stops the hub with the reason."""
+    if settings.policy_engine == "builtin":
+        return CollectionReadersPolicy()
+    from exchange.services.policy import RegoSharingPolicy
+    from policies import build_engine
+
+    config: dict[str, object] = {"type": settings.policy_engine, "policy_dir": settings.policy_dir}
+    if settings.policy_engine == "opa":
+        config.update(url=settings.opa_url, timeout_s=settings.opa_timeout_s, token=settings.opa_token,
+                      push_policies=settings.opa_push_policies)
+    return RegoSharingPolicy(build_engine(config), db)
 
 
 def _profile_check() -> ProfileCheck | None:

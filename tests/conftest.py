@@ -134,8 +134,9 @@ class RunningHub:
 def start_hub(url: str, *, settings_overrides: dict[str, object] | None = None,
               secrets: dict[str, str] | None = None) -> RunningHub:
     """Bootstrap the test site into `url` and serve a hub on a free port (another replica when `secrets` given)."""
+    overrides: dict[str, object] = {"validation_workers": 0, **(settings_overrides or {})}
     settings = Settings(database_url=url, secret_key=TEST_SECRET, log_format="text", log_level="WARNING",
-                        **(settings_overrides or {}))
+                        **overrides)
     secrets = secrets or {"police": f"police-{uuid.uuid4().hex}", "foreign": f"foreign-{uuid.uuid4().hex}",
                           "madrid": f"madrid-{uuid.uuid4().hex}"}
     hub = Hub.build(settings)
@@ -161,9 +162,27 @@ def stop_hub(running: RunningHub) -> None:
 
 
 @pytest.fixture(scope="session")
-def hub(database_url: str) -> Iterator[RunningHub]:
-    """A running hub on each backend, shared by the conformance tests (each test uses its own objects)."""
-    running = start_hub(database_url)
+def opa_data_api() -> Iterator[str]:
+    """A local server speaking OPA's REST Data API (evaluating with rego-cpp): OPA's binary is not installable."""
+    from tests.policies.opa_data_api import OpaDataApiServer
+
+    with OpaDataApiServer() as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session", params=[pytest.param("embedded", id="embedded"), pytest.param("opa", id="opa")])
+def policy_settings(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Each policy engine in turn: embedded regopy, and the OPA REST engine against a Data API server."""
+    if request.param == "embedded":
+        return {"policy_engine": "embedded"}
+    return {"policy_engine": "opa", "opa_url": request.getfixturevalue("opa_data_api"), "opa_timeout_s": 10.0}
+
+
+@pytest.fixture(scope="session")
+def hub(database_url: str, policy_settings: dict[str, object]) -> Iterator[RunningHub]:
+    """A running hub on each backend and each policy engine, shared by the conformance tests
+    (each test uses its own objects)."""
+    running = start_hub(database_url, settings_overrides=policy_settings)
     yield running
     stop_hub(running)
 

@@ -136,6 +136,10 @@ class IngestService:
             outcomes = self.policy.decide([it.valid.obj for it in items], ctx)
             for it, outcome in zip(items, outcomes, strict=True):
                 it.outcome = outcome
+                if outcome.reject:
+                    details[it.index] = ("failure", it.valid.stix_id, details[it.index][2], outcome.reject)
+            items = [it for it in items if it.outcome is not None and not it.outcome.reject]
+        if items:
             with self._lock:  # one writer per process; the collection row lock orders writers across processes
                 stored = self._store(caller, collection_id, items, details, status_id)
             self._maybe_analyze(stored)

@@ -54,7 +54,7 @@ class ObjectReader:
         root = collection_service.get_api_root(session, root_name)
         view = collection_service.get(session, caller, root, collection_id)
         collection_service.require_read(view)
-        return view.id, store.caller_audiences(session, caller.org_id, caller.roles)
+        return view.id, store.caller_audiences(session, caller.org_id, caller.roles, caller.subject)
 
     def objects(self, caller: Caller, root_name: str, collection_id: str, query: store.ObjectQuery,
                 limit: int | None, next_value: str | None, *, object_id: str | None = None) -> Page:
@@ -132,7 +132,7 @@ class ObjectReader:
             view = collection_service.get(session, caller, root, collection_id)
             collection_service.require_read(view)
             collection_service.require_write(view)
-            audiences = store.caller_audiences(session, caller.org_id, caller.roles)
+            audiences = store.caller_audiences(session, caller.org_id, caller.roles, caller.subject)
             now = now_micros()
             deleted = store.delete_versions(session, view.id, object_id, query, audiences, now)
             if not deleted:

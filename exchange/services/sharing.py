@@ -49,12 +49,17 @@ class SharingOutcome:
     grants: tuple[Grant, ...]
     revision: str
     reasons: tuple[str, ...] = ()
+    reject: str | None = None
+    """Set when the object cannot be decided on at all (e.g. malformed sharing facts): it is not stored."""
 
 
 class SharingPolicy(Protocol):
     """Decides audiences for a batch of object versions (one call per write)."""
 
-    revision: str
+    @property
+    def revision(self) -> str:
+        """The policy revision that makes the decisions (recorded in the audit log)."""
+        ...
 
     def decide(self, objects: Sequence[dict[str, Any]], ctx: WriteContext) -> list[SharingOutcome]:
         """One outcome per object, in order."""

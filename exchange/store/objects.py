@@ -132,9 +132,10 @@ def audience_ids(session: Session, members_by_key: dict[str, frozenset[tuple[str
     return found
 
 
-def caller_audiences(session: Session, org_id: str, roles: Iterable[str]) -> list[int]:
-    """Audiences that include this organisation (or everyone) with any of these roles (or any role)."""
-    role_list = sorted(set(roles) | {"*"})
+def caller_audiences(session: Session, org_id: str, roles: Iterable[str], subject: str | None = None) -> list[int]:
+    """Audiences that include this organisation (or everyone) with any of these roles (or any role),
+    or this individual by name (`user:<subject>`, TLP:RED)."""
+    role_list = sorted(set(roles) | {"*"} | ({f"user:{subject}"} if subject else set()))
     return list(session.execute(
         select(AudienceMember.audience_id).distinct()
         .where(AudienceMember.org_id.in_([org_id, "*"]), AudienceMember.role.in_(role_list))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+# TLP:CLEAR: the conformance suite checks TAXII mechanics, which every organisation on the hub may see
+# under the default policy; what the policy withholds is tested by the authorisation matrix.
+TLP_CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 
 
 def ts(second: int = 0, *, ms: int = 0, day: int = 1) -> str:
@@ -18,7 +20,7 @@ def note(*, created: str | None = None, modified: str | None = None, content: st
     return {
         "type": "note", "spec_version": "2.1", "id": stix_id or f"note--{uuid.uuid4()}",
         "created": created, "modified": modified or created, "content": content,
-        "object_refs": [f"incident--{uuid.uuid4()}"], "object_marking_refs": [TLP_GREEN],
+        "object_refs": [f"incident--{uuid.uuid4()}"], "object_marking_refs": [TLP_CLEAR],
     }
 
 
@@ -27,14 +29,14 @@ def incident(*, name: str = "Crowd surge at gate 3", created: str | None = None,
     created = created or ts()
     return {
         "type": "incident", "spec_version": "2.1", "id": stix_id or f"incident--{uuid.uuid4()}",
-        "created": created, "modified": modified or created, "name": name, "object_marking_refs": [TLP_GREEN],
+        "created": created, "modified": modified or created, "name": name, "object_marking_refs": [TLP_CLEAR],
     }
 
 
 def location(*, lat: float = 40.4168, lon: float = -3.7038) -> dict[str, Any]:
     return {
         "type": "location", "spec_version": "2.1", "id": f"location--{uuid.uuid4()}",
-        "created": ts(), "modified": ts(), "latitude": lat, "longitude": lon, "object_marking_refs": [TLP_GREEN],
+        "created": ts(), "modified": ts(), "latitude": lat, "longitude": lon, "object_marking_refs": [TLP_CLEAR],
     }
 
 

@@ -1,0 +1,113 @@
+"""The Rego sharing policy behind the hub's SharingPolicy hook: STIX objects in, ACL grants out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from exchange.services.sharing import Grant, SharingOutcome, WriteContext
+from exchange.store.db import Database
+from exchange.store.models import Organisation as OrgRow
+from exchange.timestamps import to_datetime
+from policies import DecisionContext, FactsError, ObjectFacts, Organisation, PolicyEngine, object_facts
+from policies.models import SharingDecision, to_ns
+
+log = logging.getLogger(__name__)
+ALL_ROLES = ("analyst", "field_officer", "coordinator", "compliance", "admin", "producer")
+ORG_CACHE_SECONDS = 5.0
+
+
+def _us(value: Any) -> int | None:
+    return None if value is None else to_ns(value) // 1000
+
+
+class RegoSharingPolicy:
+    """Asks a policy engine (embedded regopy or OPA over REST) for the audience of each object version."""
+
+    def __init__(self, engine: PolicyEngine, db: Database) -> None:
+        self.engine = engine
+        self.db = db
+        self._orgs: tuple[float, tuple[Organisation, ...]] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def revision(self) -> str:
+        """The engine's policy revision (hash of the Rego files and data documents)."""
+        return f"rego:{self.engine.revision}"
+
+    def organisations(self) -> tuple[Organisation, ...]:
+        """The hub's organisations as the policy sees them (data documents add identities and membership)."""
+        with self._lock:
+            if self._orgs is not None and self._orgs[0] > time.monotonic():
+                return self._orgs[1]
+        documented = self.engine.source.organisations
+        with self.db.read() as session:
+            rows = list(session.execute(select(OrgRow)).scalars())
+        orgs = []
+        for row in rows:
+            doc = documented.get(row.id)
+            if doc is not None:
+                # The hub's registry is authoritative for what an organisation is and where it acts.
+                orgs.append(doc.model_copy(update={"type": row.type, "country": row.country or doc.country,
+                                                   "area": row.area}))
+            else:
+                orgs.append(Organisation(id=row.id, name=row.name, type=row.type, country=row.country or "ZZ",
+                                         area=row.area, roles=ALL_ROLES))
+        result = tuple(orgs)
+        with self._lock:
+            self._orgs = (time.monotonic() + ORG_CACHE_SECONDS, result)
+        return result
+
+    def facts(self, objects: Sequence[dict[str, Any]], producer_org: str | None, now: int
+              ) -> list[ObjectFacts | str]:
+        """The policy facts of each object, or why they cannot be extracted."""
+        received = to_datetime(now)
+        out: list[ObjectFacts | str] = []
+        for obj in objects:
+            try:
+                out.append(object_facts(obj, producer_org=producer_org, received=received))
+            except FactsError as exc:
+                out.append(str(exc))
+        return out
+
+    def decisions(self, facts: Sequence[ObjectFacts], *, producer_org: str | None, now: int,
+                  organisations: tuple[Organisation, ...] | None = None) -> list[SharingDecision]:
+        """Raw engine decisions (for explain and simulate)."""
+        ctx = DecisionContext(now=to_datetime(now), organisations=organisations or self.organisations(),
+                              producer_org=producer_org)
+        return self.engine.decide_batch(list(facts), ctx)
+
+    def decide(self, objects: Sequence[dict[str, Any]], ctx: WriteContext) -> list[SharingOutcome]:
+        """One engine call for the batch; objects whose facts are malformed are rejected with the reason."""
+        facts = self.facts(objects, ctx.producer.org_id, ctx.now)
+        valid = [f for f in facts if isinstance(f, ObjectFacts)]
+        decided = iter(self.decisions(valid, producer_org=ctx.producer.org_id, now=ctx.now))
+        revision = self.revision
+        outcomes = []
+        for f in facts:
+            if isinstance(f, str):
+                outcomes.append(SharingOutcome(grants=(), revision=revision, reject=f"sharing facts: {f}"))
+                continue
+            outcomes.append(to_outcome(next(decided), revision))
+        return outcomes
+
+
+def to_outcome(decision: SharingDecision, revision: str) -> SharingOutcome:
+    """Engine grants → ACL grants: members (org, role) grouped by validity interval."""
+    by_window: dict[tuple[int | None, int | None], set[tuple[str, str]]] = {}
+    for g in decision.grants:
+        members = by_window.setdefault((_us(g.not_before), _us(g.not_after)), set())
+        members.update((g.org_id, role) for role in g.roles)
+        members.update((g.org_id, f"user:{who}") for who in g.individuals)
+    grants = tuple(Grant(frozenset(m), nb, na) for (nb, na), m in sorted(by_window.items(), key=str))
+    reasons = tuple(
+        f"{v.org_id}:{'allow' if v.allowed else 'deny'}:{','.join(v.allow if v.allowed else v.deny)}"
+        for v in decision.verdicts)
+    if decision.error:
+        reasons += (f"error:{decision.error}",)
+    return SharingOutcome(grants=grants, revision=revision, reasons=reasons)
