@@ -98,6 +98,9 @@ class Detection:
     zone: str | None = None
     boxes: tuple[Box, ...] = ()
     attributes: Mapping[str, Attribute] = field(default_factory=dict)
+    #: first and last observation on the stream's own clock (seconds)
+    stream_started: float = 0.0
+    stream_last_seen: float = 0.0
     #: audio detections: start_s, end_s (relative to `started`), low_hz, high_hz (as stix_profiles.AudioSegment)
     audio_segment: Mapping[str, float] | None = None
     model: str | None = None
@@ -252,4 +255,6 @@ class EventRules:
             audio_segment=obs.audio_segment,
             model=obs.model,
             model_version=obs.model_version,
+            stream_started=incident.first_seen,
+            stream_last_seen=incident.last_seen,
         )

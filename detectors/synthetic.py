@@ -170,3 +170,28 @@ def crowd_scene(panic_at: float | None = 8.0, people: int = 24, width: int = 640
 
     events = [] if panic_at is None else [LabelledEvent("crowd-panic", panic_at, min(seconds, panic_at + 3.0))]
     return Scene(width, height, fps, seconds, draw, events)
+
+
+def fight_scene(width: int = 640, height: int = 360, fps: float = 10.0, fight_at: float = 5.0,
+                seconds: float = 12.0, seed: int = 5) -> Scene:
+    """Walkers cross calmly; from `fight_at` three figures in the middle lunge and flail erratically."""
+    bg = background(width, height)
+    rng = np.random.default_rng(seed)
+    jolts = rng.normal(0, 0.035, size=(round(seconds * fps) + 1, 3, 2))
+    arms = rng.uniform(0, np.pi, size=(round(seconds * fps) + 1, 3))
+
+    def draw(i: int, t: float) -> Frame:
+        frame = bg.copy()
+        _person(frame, _lerp(0.05, 0.95, t / seconds) * width, 0.9 * height, height=80)
+        _person(frame, _lerp(0.95, 0.05, t / seconds) * width, 0.35 * height, height=60)
+        for k, (x, y) in enumerate([(0.45, 0.65), (0.52, 0.62), (0.58, 0.68)]):
+            dx, dy = jolts[i, k] if t >= fight_at else (0.0, 0.0)
+            cx, bottom = (x + dx) * width, (y + dy) * height
+            _person(frame, cx, bottom, height=90)
+            if t >= fight_at:
+                angle = arms[i, k]
+                tip = (int(cx + 45 * np.cos(angle)), int(bottom - 60 - 45 * np.sin(angle)))
+                cv2.line(frame, (int(cx), int(bottom - 60)), tip, (60, 150, 220), 8)
+        return frame
+
+    return Scene(width, height, fps, seconds, draw, [LabelledEvent("violence", fight_at, seconds)])

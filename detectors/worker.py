@@ -54,6 +54,8 @@ class WorkerStats:
     analyser_s: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     batches: int = 0
     batched_frames: int = 0
+    evidence_s: float = 0.0
+    snapshots: int = 0
 
 
 @dataclass
@@ -89,6 +91,8 @@ class Worker:
         self.stats = WorkerStats()
         self._evidence_of: dict[str, tuple[Evidence, ...]] = {}
         self._ready = threading.Event()
+        self._outbox: queue.Queue[tuple[Detection, Any, list[Any]]] = queue.Queue()
+        self._delivery: threading.Thread | None = None
         self.runtimes = [self._runtime(setup) for setup in config.feeds]
 
     def _runtime(self, setup: FeedSetup) -> FeedRuntime:
@@ -178,12 +182,22 @@ class Worker:
             for runtime in self.runtimes:
                 if not runtime.done:
                     self._finish(runtime)
+            self.drain()
             for sink in self.sinks:
                 try:
                     sink.close()
                 except Exception:
                     log.exception("sink %s failed to close", type(sink).__name__)
         return self.stats
+
+    def run_finish(self) -> None:
+        """End open incidents and close sinks when frames were fed through `process` directly."""
+        for runtime in self.runtimes:
+            if not runtime.done:
+                self._finish(runtime)
+        self.drain()
+        for sink in self.sinks:
+            sink.close()
 
     def _finish(self, runtime: FeedRuntime) -> None:
         runtime.done = True
@@ -247,26 +261,57 @@ class Worker:
             batch[i][0].stats.analysis_s += elapsed / len(live)
 
     def _emit(self, runtime: FeedRuntime, due: Sequence[Detection], ctx: FrameContext | None) -> list[Detection]:
+        """Queue detections for the delivery thread (evidence then sinks), keeping their order."""
         out = []
         for detection in due:
             detection = replace(detection, zone=detection.zone or runtime.setup.area,
                                 venue=self.config.site.venue, municipality=self.config.site.municipality)
-            evidence = self._evidence_of.get(detection.incident_id)
-            if evidence is None and ctx is not None:
-                try:
-                    evidence = (self.evidence.snapshot(ctx.frame, [*detection.boxes, *ctx.objects]),)
-                except Exception:
-                    log.exception("evidence snapshot failed for %s", detection.incident_id)
-                    evidence = ()
-                self._evidence_of[detection.incident_id] = evidence
-            if detection.phase is Phase.END:
-                self._evidence_of.pop(detection.incident_id, None)
-            detection = detection.with_evidence(*(evidence or ()))
             runtime.stats.detections += 1
+            boxes = [*detection.boxes, *ctx.objects] if ctx is not None else []
+            # the frame is only read (never written) after analysis, so no copy is needed
+            self._outbox.put((detection, ctx.frame if ctx is not None else None, boxes))
             out.append(detection)
-            for sink in self.sinks:
-                try:
-                    sink.emit(detection)
-                except Exception:
-                    log.exception("sink %s failed on detection %s", type(sink).__name__, detection.incident_id)
+        self._ensure_delivery()
         return out
+
+    def _ensure_delivery(self) -> None:
+        if self._delivery is None:
+            self._delivery = threading.Thread(target=self._deliver_loop, name="detections", daemon=True)
+            self._delivery.start()
+
+    def drain(self) -> None:
+        """Wait until every queued detection has its evidence and has reached the sinks."""
+        if self._delivery is not None:
+            self._outbox.join()
+
+    def _deliver_loop(self) -> None:
+        # redaction and hashing run here, off the analysis thread: a Haar pass costs far more than a frame
+        while True:
+            detection, frame, boxes = self._outbox.get()
+            try:
+                self._deliver(detection, frame, boxes)
+            except Exception:
+                log.exception("delivering detection %s failed", detection.incident_id)
+            finally:
+                self._outbox.task_done()
+
+    def _deliver(self, detection: Detection, frame: Any, boxes: list[Any]) -> None:
+        evidence = self._evidence_of.get(detection.incident_id)
+        if evidence is None and frame is not None:
+            started = time.perf_counter()
+            try:
+                evidence = (self.evidence.snapshot(frame, boxes),)
+            except Exception:
+                log.exception("evidence snapshot failed for %s", detection.incident_id)
+                evidence = ()
+            self.stats.evidence_s += time.perf_counter() - started
+            self.stats.snapshots += 1
+            self._evidence_of[detection.incident_id] = evidence
+        if detection.phase is Phase.END:
+            self._evidence_of.pop(detection.incident_id, None)
+        detection = detection.with_evidence(*(evidence or ()))
+        for sink in self.sinks:
+            try:
+                sink.emit(detection)
+            except Exception:
+                log.exception("sink %s failed on detection %s", type(sink).__name__, detection.incident_id)

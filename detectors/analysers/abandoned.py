@@ -51,10 +51,7 @@ class AbandonedObjects(Analyser[FrameContext]):
     def analyse(self, ctx: FrameContext) -> list[Observation]:
         """Update both backgrounds and report static, unattended foreground."""
         cfg = self.config
-        gray = ctx.gray
-        height = max(1, round(gray.shape[0] * cfg.width / gray.shape[1]))
-        small = cv2.GaussianBlur(cv2.resize(gray, (cfg.width, height), interpolation=cv2.INTER_AREA),
-                                 (5, 5), 0).astype(np.float32)
+        small = cv2.GaussianBlur(ctx.small_gray(cfg.width), (5, 5), 0).astype(np.float32)
         now = ctx.item.stream_time
         if self._long is None or self._short is None or self._static_since is None or self._last_time is None:
             self._long, self._short = small.copy(), small.copy()

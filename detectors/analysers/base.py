@@ -69,6 +69,7 @@ class FrameContext:
     tracks: list[Box] = field(default_factory=list)
     shared: dict[str, Any] = field(default_factory=dict)
     _gray: np.ndarray | None = None
+    _small: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def frame(self) -> np.ndarray:
@@ -81,6 +82,20 @@ class FrameContext:
         if self._gray is None:
             self._gray = cv2.cvtColor(self.frame, cv2.COLOR_BGR2GRAY)
         return self._gray
+
+    def small_gray(self, width: int) -> np.ndarray:
+        """The frame in grayscale at `width` pixels wide (never upscaled), computed once per width."""
+        cached = self._small.get(width)
+        if cached is None:
+            height, full_width = self.frame.shape[:2]
+            if width >= full_width:
+                cached = self.gray
+            else:
+                size = (width, max(1, round(height * width / full_width)))
+                # one gray conversion at full size, then an area resize of one channel (3× cheaper than BGR)
+                cached = cv2.resize(self.gray, size, interpolation=cv2.INTER_AREA)
+            self._small[width] = cached
+        return cached
 
 
 class AnalyserConfig(PluginConfig):

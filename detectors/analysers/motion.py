@@ -58,11 +58,7 @@ class MotionGate(Analyser[FrameContext]):
 
     def analyse(self, ctx: FrameContext) -> list[Observation]:
         """Update the background model and describe the motion of this frame."""
-        gray = ctx.gray
-        scale = self.config.width / gray.shape[1]
-        small = cv2.resize(gray, (self.config.width, max(1, round(gray.shape[0] * scale))),
-                           interpolation=cv2.INTER_AREA) if scale < 1 else gray
-        small = cv2.GaussianBlur(small, (5, 5), 0)
+        small = cv2.GaussianBlur(ctx.small_gray(self.config.width), (5, 5), 0)
         # a fixed rate after warm-up: MOG2's default (1/frames seen) absorbs a person standing still in ~1 s
         rate = 1.0 / (self._frames + 1) if self._frames < self.config.warmup_frames else 1.0 / self.config.history
         mask = self._model.apply(small, learningRate=rate)

@@ -24,10 +24,11 @@ class HogPeopleConfig(AnalyserConfig):
     stage: ClassVar[int] = 20
     model: Literal["default", "daimler"] = "daimler"
     scale: float = Field(default=1.0, gt=0.1, le=4.0, description="resize factor before detection")
-    detect_fps: float | None = Field(default=5.0, gt=0, description="detector runs per second; None: each frame")
+    max_width: int | None = Field(default=800, ge=64, description="wider frames are shrunk to this first")
+    detect_fps: float | None = Field(default=2.0, gt=0, description="detector runs per second; None: each frame")
     hit_threshold: float = Field(default=0.5, description="SVM margin a window must reach")
     min_score: float = Field(default=0.5, ge=0)
-    pyramid_scale: float = Field(default=1.05, gt=1.0, le=2.0)
+    pyramid_scale: float = Field(default=1.1, gt=1.0, le=2.0)
     roi_margin: float = Field(default=0.06, ge=0, le=1, description="grow motion regions by this share")
     nms_iou: float = Field(default=0.4, gt=0, le=1)
 
@@ -107,6 +108,8 @@ class HogPeople(Analyser[FrameContext]):
         x0, y0, x1, y1 = roi
         height, width = frame.shape[:2]
         scale = self.config.scale
+        if self.config.max_width is not None and width * scale > self.config.max_width:
+            scale = self.config.max_width / width
         win_w, win_h = self.window
         if (x1 - x0) * scale < win_w or (y1 - y0) * scale < win_h:
             return []

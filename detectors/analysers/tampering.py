@@ -23,6 +23,7 @@ class TamperingConfig(AnalyserConfig):
     stage: ClassVar[int] = 60
     gated: bool = False
     width: int = Field(default=320, ge=32)
+    check_fps: float = Field(default=2.0, gt=0, description="checks per second (tampering is not sudden)")
     dark_level: float = Field(default=25.0, ge=0, le=255, description="mean gray below this: covered")
     bright_level: float = Field(default=235.0, ge=0, le=255)
     min_contrast: float = Field(default=8.0, ge=0, description="gray std-dev below this: covered")
@@ -46,14 +47,17 @@ class Tampering(Analyser[FrameContext]):
         self._reference: np.ndarray | None = None
         self._started: float | None = None
         self._window: np.ndarray | None = None
+        self._last_check = -1e9
+        self._last_found: list[Observation] = []
 
     def analyse(self, ctx: FrameContext) -> list[Observation]:
         """Check the frame against the learnt normal view."""
         cfg = self.config
-        gray = ctx.gray
-        scale = cfg.width / gray.shape[1]
-        small = cv2.resize(gray, (cfg.width, max(1, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA)
         now = ctx.item.stream_time
+        if now - self._last_check < 1.0 / cfg.check_fps - 1e-6:
+            return self._last_found
+        self._last_check = now
+        small = ctx.small_gray(cfg.width)
         if self._started is None:
             self._started = now
         mean, std = (float(v[0][0]) for v in cv2.meanStdDev(small))
@@ -79,7 +83,8 @@ class Tampering(Analyser[FrameContext]):
                 self._reference = ref
             else:
                 cv2.accumulateWeighted(ref, self._reference, rate)
-        return [] if learning else found
+        self._last_found = [] if learning else found
+        return self._last_found
 
     def _shift(self, small: np.ndarray) -> tuple[float, float]:
         assert self._reference is not None

@@ -95,6 +95,15 @@ def test_a_crowd_running_apart_is_panic(clips: Clips, run_worker: RunWorker) -> 
     assert 8.0 <= next(iter(panic.values()))[0].stream_time <= 10.5
 
 
+def test_people_fighting_is_violence(clips: Clips, run_worker: RunWorker) -> None:
+    scene = synthetic.fight_scene()
+    found, _ = run_worker(clips("fight", scene), [{"type": "motion"}, {"type": "crowd-motion"}])
+    violence = incidents(found, "violence")
+    assert len(violence) == 1
+    assert scene.events[0].start <= next(iter(violence.values()))[0].stream_time <= scene.events[0].start + 3
+    assert {d.category for d in found} == {"violence"}
+
+
 def test_a_calm_crowd_raises_nothing(clips: Clips, run_worker: RunWorker) -> None:
     scene = synthetic.crowd_scene(panic_at=None)
     found, stats = run_worker(clips("calm", scene), [{"type": "motion"}, {"type": "crowd-motion"},
