@@ -93,12 +93,22 @@ def idp() -> Iterator[Issuer]:
 
 
 @pytest.fixture(scope="module")
-def hub(fresh_db_url: str, idp: Issuer) -> Iterator[RunningHub]:
+def city_idp() -> Iterator[Issuer]:
+    issuer = Issuer()
+    issuer.add_key()
+    server = serve_issuer(issuer)
+    yield issuer
+    server.should_exit = True
+
+
+@pytest.fixture(scope="module")
+def hub(fresh_db_url: str, idp: Issuer, city_idp: Issuer) -> Iterator[RunningHub]:
     trusted = {"issuer": idp.url, "audience": AUDIENCE, "algorithms": ["RS256"], "organisation_claim": "agency",
                "organisation_map": {"policia-es": "National Police", "psp-pt": "Foreign LEA"},
                "roles_claim": "groups", "roles_map": {"idp-analysts": "analyst", "idp-field": "field_officer"},
                "jwks_miss_refresh_seconds": 0}
-    running = serve_hub(fresh_db_url, identity={"trusted_issuers": [trusted]})
+    city = {"issuer": city_idp.url, "audience": AUDIENCE, "organisation": "City of Madrid", "roles_claim": "scope"}
+    running = serve_hub(fresh_db_url, identity={"trusted_issuers": [trusted, city]})
     yield running
     stop(running)
 
@@ -124,6 +134,13 @@ def test_a_federated_token_maps_to_organisation_and_roles(hub: RunningHub, idp: 
     r = call(hub, idp.token(agency="psp-pt"), "/api1/collections/")
     assert r.status_code == 200 and r.headers["content-type"] == TAXII
     assert "police-only" not in {c.get("alias") for c in r.json()["collections"]}
+
+
+def test_a_single_organisation_issuer_with_space_separated_roles(hub: RunningHub, city_idp: Issuer) -> None:
+    r = call(hub, city_idp.token(sub="duty-4", scope="field_officer coordinator superuser", agency=None))
+    assert r.status_code == 200, r.text
+    assert r.json()["organisation"] == "City of Madrid"
+    assert r.json()["roles"] == ["coordinator", "field_officer"], "roles the hub does not know are dropped"
 
 
 def test_keys_are_cached_and_a_rotated_key_is_fetched(hub: RunningHub, idp: Issuer) -> None:
