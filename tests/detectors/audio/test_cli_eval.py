@@ -93,3 +93,15 @@ def test_bad_labels_are_reported_with_their_line(tmp_path: Path) -> None:
         read_labels(labels)
     with pytest.raises(DetectorError, match="no recordings"):
         evaluate_folder(tmp_path)
+
+
+@pytest.mark.parametrize("real", [pytest.param(True, id="debian-recordings"), pytest.param(False, id="synthetic")])
+def test_demo_scene_is_found_with_full_recall_and_no_false_alarm(tmp_path: Path, real: bool,
+                                                                 audio_media: Path) -> None:
+    from detectors.audio.demo import write_demo_scene
+
+    labels = write_demo_scene(tmp_path / "demo" / "mic.wav", media=audio_media if real else None)
+    assert [lab.category for lab in labels] == ["gunshot", "scream", "glass-break", "siren", "explosion"]
+    report = evaluate_folder(tmp_path / "demo")
+    for category, stats in report.as_dict()["categories"].items():  # type: ignore[union-attr]
+        assert stats["recall"] == 1.0 and stats["precision"] == 1.0, (category, stats)
