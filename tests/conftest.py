@@ -132,7 +132,7 @@ class RunningHub:
 
 
 def start_hub(url: str, *, settings_overrides: dict[str, object] | None = None,
-              secrets: dict[str, str] | None = None) -> RunningHub:
+              secrets: dict[str, str] | None = None, bootstrap: bool = True) -> RunningHub:
     """Bootstrap the test site into `url` and serve a hub on a free port (another replica when `secrets` given)."""
     overrides: dict[str, object] = {"validation_workers": 0, **(settings_overrides or {})}
     settings = Settings(database_url=url, secret_key=TEST_SECRET, log_format="text", log_level="WARNING",
@@ -140,8 +140,10 @@ def start_hub(url: str, *, settings_overrides: dict[str, object] | None = None,
     secrets = secrets or {"police": f"police-{uuid.uuid4().hex}", "foreign": f"foreign-{uuid.uuid4().hex}",
                           "madrid": f"madrid-{uuid.uuid4().hex}"}
     hub = Hub.build(settings)
-    boot.apply(hub.db, boot.SiteSpec.model_validate(TEST_SITE),
-               env={"S_POLICE": secrets["police"], "S_FOREIGN": secrets["foreign"], "S_MADRID": secrets["madrid"]})
+    if bootstrap:
+        boot.apply(hub.db, boot.SiteSpec.model_validate(TEST_SITE),
+                   env={"S_POLICE": secrets["police"], "S_FOREIGN": secrets["foreign"],
+                        "S_MADRID": secrets["madrid"]})
     port = free_port()
     config = uvicorn.Config(create_app(settings, hub=hub), host="127.0.0.1", port=port, log_config=None,
                             access_log=False, lifespan="on")
