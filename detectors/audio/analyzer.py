@@ -135,9 +135,10 @@ class AudioAnalyzer:
         audio = h.audio(event.start - context, event.end + 1.0, self.ctx.time0)
         if self.ctx.speech.probability(audio, skip_s=context) < 0.3:
             return False
-        rate = 100.0
-        first = h.base + round((event.start - 1.0 - h.time(h.base)) * rate)
-        levels = h.col("level_db", first, first + round(2.0 * rate + (event.end - event.start) * rate))
+        # the talk right after the candidate is the reference: a plosive is about as loud as the vowel
+        # after it, a shot stands far above the speech around it
+        first = h.base + round((event.start - h.time(h.base)) * 100.0)
+        levels = h.col("level_db", first, first + 150)
         if not len(levels):
             return False
         peak = float(levels.max())
