@@ -58,9 +58,11 @@ def rate(run: Callable[[], int], seconds: float) -> float:
     return done / (time.perf_counter() - start)
 
 
-def measure(engine: PolicyEngine, objects: list[ObjectFacts], batches: list[int], seconds: float) -> list[float]:
+def measure(
+    engine: PolicyEngine, objects: list[ObjectFacts], batches: list[int], seconds: float, explain: bool = True
+) -> list[float]:
     """[single, batch sizes...] decisions/s for one engine."""
-    ctx = DecisionContext(now=NOW)
+    ctx = DecisionContext(now=NOW, explain=explain)
     cursor = iter(range(10**9))
 
     def single() -> int:
@@ -88,16 +90,20 @@ def main() -> None:
     args = parser.parse_args()
     objects = sample_objects(max(args.batch))
     embedded = build_engine({"type": "embedded"})
-    rows = {"embedded (regopy)": measure(embedded, objects, args.batch, args.seconds)}
+    rows = {
+        "embedded, explained": measure(embedded, objects, args.batch, args.seconds),
+        "embedded, grants only": measure(embedded, objects, args.batch, args.seconds, explain=False),
+    }
     with OpaDataApiServer() as server:
-        rest = build_engine({"type": "opa", "url": server.url, "timeout_s": 30.0})
-        rows["opa REST (local Data API server)"] = measure(rest, objects, args.batch, args.seconds)
+        rest = build_engine({"type": "opa", "url": server.url, "timeout_s": 60.0})
+        rows["opa REST (local server), explained"] = measure(rest, objects, args.batch, args.seconds)
+        rows["opa REST (local server), grants only"] = measure(rest, objects, args.batch, args.seconds, False)
         rest.close()
     header = ["engine", "single", *(f"batch {b}" for b in args.batch)]
     print(f"policy decisions/s, 4 organisations, {args.seconds:.0f} s per cell, revision {embedded.revision[:19]}")
-    print(f"{header[0]:<34}" + "".join(f"{h:>14}" for h in header[1:]))
+    print(f"{header[0]:<40}" + "".join(f"{h:>14}" for h in header[1:]))
     for name, values in rows.items():
-        print(f"{name:<34}" + "".join(f"{v:>14.0f}" for v in values))
+        print(f"{name:<40}" + "".join(f"{v:>14.0f}" for v in values))
 
 
 if __name__ == "__main__":

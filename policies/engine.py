@@ -81,7 +81,11 @@ class PolicyEngine(ABC):
         source = self._source
         organisations = _organisations(ctx, source)
         resolved = [_with_producer(o, ctx, organisations) for o in objects]
-        doc: dict[str, Any] = {"now_ns": to_ns(ctx.now), "objects": [o.to_input() for o in resolved]}
+        doc: dict[str, Any] = {
+            "now_ns": to_ns(ctx.now),
+            "explain": ctx.explain,
+            "objects": [o.to_input() for o in resolved],
+        }
         if ctx.organisations is not None:
             doc["organisations"] = {o.id: o.model_dump(mode="json") for o in ctx.organisations}
         try:
@@ -170,6 +174,16 @@ def _parse_decisions(raw: Any, object_ids: list[str], revision: str) -> list[Sha
     return [_parse_one(by_id.get(i), i, revision) for i in object_ids]
 
 
+def _grant(g: dict[str, Any]) -> Grant:
+    return Grant(
+        org_id=g["org_id"],
+        roles=tuple(sorted(g["roles"])),
+        individuals=tuple(sorted(g["individuals"])),
+        not_before=None if g["not_before_ns"] is None else from_ns(g["not_before_ns"]),
+        not_after=None if g["not_after_ns"] is None else from_ns(g["not_after_ns"]),
+    )
+
+
 def _parse_one(raw: dict[str, Any] | None, object_id: str, revision: str) -> SharingDecision:
     if raw is None:
         return _denied(object_id, revision, "policy decision undefined")
@@ -182,20 +196,14 @@ def _parse_one(raw: dict[str, Any] | None, object_id: str, revision: str) -> Sha
                 deny=tuple(sorted(v["deny"])),
                 constraints=tuple(sorted(v["constraints"])),
             )
-            for v in raw["verdicts"]
+            for v in raw.get("verdicts", ())
         )
-        allowed = {v.org_id for v in verdicts if v.allowed}
-        grants = tuple(
-            Grant(
-                org_id=g["org_id"],
-                roles=tuple(sorted(g["roles"])),
-                individuals=tuple(sorted(g["individuals"])),
-                not_before=None if g["not_before_ns"] is None else from_ns(g["not_before_ns"]),
-                not_after=None if g["not_after_ns"] is None else from_ns(g["not_after_ns"]),
-            )
-            for g in (v["grant"] for v in raw["verdicts"])
-            if g["org_id"] in allowed
-        )
+        if "verdicts" in raw:
+            allowed = {v.org_id for v in verdicts if v.allowed}
+            granted = [v["grant"] for v in raw["verdicts"] if v["org_id"] in allowed]
+        else:
+            granted = list(raw["grants"])
+        grants = tuple(_grant(g) for g in granted)
         return SharingDecision(
             object_id=object_id,
             grants=tuple(sorted(grants, key=lambda g: g.org_id)),

@@ -111,6 +111,8 @@ class DecisionContext(_Model):
     """None: the organisations of the policy's data documents."""
     producer_org: str | None = None
     """Producer of objects whose facts name none (the organisation that posted the batch)."""
+    explain: bool = True
+    """False: grants only, no per-organisation rule ids (same rules, faster; explain later on demand)."""
 
     @field_validator("now")
     @classmethod
@@ -157,6 +159,7 @@ class SharingDecision(_Model):
     object_id: str
     grants: tuple[Grant, ...]
     verdicts: tuple[OrgVerdict, ...]
+    """Per organisation, the rule ids that allowed, denied or constrained it (empty unless explained)."""
     levels: tuple[str, ...] = ()
     revision: str
     error: str | None = None

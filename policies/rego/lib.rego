@@ -34,12 +34,6 @@ names_someone(recipient) if is_string(recipient.role)
 
 names_someone(recipient) if is_string(recipient.individual)
 
-all_in(xs, allowed) := true if {
-	every x in xs {
-		x in allowed
-	}
-} else := false
-
 role_in(role, roles) if "*" in roles
 
 role_in(role, roles) if role in roles

@@ -29,10 +29,16 @@ organisations := input.organisations if {
 
 settings := data.popart.settings
 
-# One decision per object of input.objects, in order.
+# One decision per object of input.objects, in order. With input.explain == false the verdicts (the
+# rule ids per organisation) are left out and only the grants computed: the same rules, less work.
 decisions := [d |
 	some obj in input.objects
 	d := decide(obj, query_env)
+] if {
+	object.get(input, "explain", true) != false
+} else := [d |
+	some obj in input.objects
+	d := decide_grants(obj, query_env)
 ]
 
 query_env := environment(input.now_ns, organisations)
@@ -42,6 +48,7 @@ query_env := environment(input.now_ns, organisations)
 environment(now_ns, orgs) := {
 	"now_ns": now_ns,
 	"all": ids,
+	"exempt_levels": {level | some level in settings.jurisdiction_exempt_levels},
 	"members": {id | some id in ids; object.get(orgs[id], "member", false) == true},
 	"unknown_type": {id | some id in ids; not data.popart.org_types[orgs[id].type]},
 	"inactive": {id | some id in ids; object.get(orgs[id], "active", true) == false},
@@ -103,6 +110,19 @@ decide(obj, env) := {
 	]
 }
 
+# The grants only: an organisation is allowed when no deny rule names it.
+decide_grants(obj, env) := {
+	"object_id": obj.id,
+	"levels": rules.levels,
+	"grants": [g |
+		some id in env.all - union({orgs | some r in rules.deny; orgs := r.orgs})
+		g := grant(id, obj, rules)
+		count(g.roles) + count(g.individuals) > 0
+	],
+} if {
+	rules := object_rules(obj, env)
+}
+
 # Every rule of the policy applied to one object: lists of {"id", "orgs"} (and {"end", "orgs"}).
 object_rules(obj, env) := {
 	"levels": levels,
@@ -117,7 +137,7 @@ object_rules(obj, env) := {
 	levels := object_levels(obj)
 	producer := {obj.producer_org} & env.all
 	marking := marking_rules(obj, env, levels, producer)
-	scope := scope_rules(obj, env, producer, lib.all_in(levels, settings.jurisdiction_exempt_levels))
+	scope := scope_rules(obj, env, producer, count(levels - env.exempt_levels) == 0)
 	pd := lib.merge(personal_data_rules(obj, env, producer), retention_rules(obj, env))
 	emb := embargo_rules(obj, env, producer)
 	owner := [lib.rule("producer.own_object", producer)]
@@ -322,20 +342,26 @@ verdict(id, obj, rules) := {
 	"allow": lib.naming(rules.allow, id),
 	"deny": deny,
 	"constraints": lib.naming(rules.constraints, id),
-	"grant": {
-		"org_id": id,
-		"roles": members.roles,
-		"individuals": members.individuals,
-		"not_before_ns": not_before(id, rules),
-		"not_after_ns": lib.min_or_null({end |
-			some e in rules.ends
-			id in e.orgs
-			end := e.end
-		}),
-	},
+	"grant": g,
+} if {
+	g := grant(id, obj, rules)
+	deny := lib.naming(rules.deny, id) | g.deny
+}
+
+# What one organisation is granted if it is allowed (deny: grant.no_eligible_members when nobody is left).
+grant(id, obj, rules) := {
+	"org_id": id,
+	"roles": members.roles,
+	"individuals": members.individuals,
+	"not_before_ns": not_before(id, rules),
+	"not_after_ns": lib.min_or_null({end |
+		some e in rules.ends
+		id in e.orgs
+		end := e.end
+	}),
+	"deny": members.deny,
 } if {
 	members := grant_members(obj, id, rules)
-	deny := lib.naming(rules.deny, id) | members.deny
 }
 
 not_before(id, rules) := null if {

@@ -48,6 +48,15 @@ def test_sharing_corpus(engine: PolicyEngine, case: dict[str, Any]) -> None:
         assert grant is not None and list(grant.individuals) == sorted(people)
 
 
+@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in SHARING["cases"]])
+def test_grants_without_explanation_are_the_same(engine: PolicyEngine, case: dict[str, Any]) -> None:
+    facts, ctx = corpus.sharing_inputs(SHARING, case)
+    explained = engine.decide(facts, ctx)
+    quick = engine.decide(facts, ctx.model_copy(update={"explain": False}))
+    assert quick.error is None and quick.verdicts == ()
+    assert quick.grants == explained.grants and quick.levels == explained.levels
+
+
 def test_sharing_corpus_as_one_batch(engine: PolicyEngine) -> None:
     """Cases sharing a context decide the same in one batch as one by one, in order."""
     cases = [c for c in SHARING["cases"] if "now" not in c and "organisations" not in c and "context_producer" not in c]

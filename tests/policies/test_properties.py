@@ -117,6 +117,8 @@ def test_embedded_decisions_obey_the_invariants(
     assert [d.object_id for d in decisions] == [o.id for o in batch]
     for obj, decision in zip(batch, decisions, strict=True):
         check_invariants(obj, orgs, decision)
+    quick = embedded_engine.decide_batch(batch, ctx.model_copy(update={"explain": False}))
+    assert [d.grants for d in quick] == [d.grants for d in decisions]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
