@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,11 +22,17 @@ NEEDED = ("gunshot.wav", "explosion.ogg", "thunderstick.ogg", "human-die-1.ogg",
           "speech.wav", "shout.wav")
 
 
-@pytest.fixture(scope="session")
+def _ready() -> bool:
+    return (all((MEDIA / name).is_file() for name in NEEDED) and shutil.which("ffmpeg") is not None
+            and importlib.util.find_spec("silero_vad") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def audio_media() -> Path:
-    """`.media/audio` with the Debian recordings, fetched (and ffmpeg/silero-vad installed) when missing."""
-    if not all((MEDIA / name).is_file() for name in NEEDED):
+    """`.media/audio` with the Debian recordings; the script also installs ffmpeg and silero-vad (--no-deps)."""
+    if not _ready():
         subprocess.run(["bash", str(ROOT / "scripts" / "fetch_audio_media.sh"), str(MEDIA)], check=True, timeout=900)
+        importlib.invalidate_caches()
     return MEDIA
 
 

@@ -148,3 +148,23 @@ def test_live_feed_hides_credentials_in_errors() -> None:
     with pytest.raises(FeedDeadError) as info:
         list(feed.items())
     assert "secret" not in str(info.value) and all("secret" not in (s.error or "") for s in states)
+
+
+def test_alsa_capture_through_ffmpeg_on_the_null_device() -> None:
+    """ALSA's `null` PCM (defined by alsa-lib's own configuration) proves the capture path end to end."""
+    import threading
+
+    from detectors.audio.feeds import AlsaFeed, AlsaFeedConfig
+
+    feed = AlsaFeed(AlsaFeedConfig(device="null", sample_rate=48000, channels=2, block_s=0.2))
+    stop = threading.Event()
+    got: list[FeedItem[AudioBlock]] = []
+    for item in feed.items(stop):
+        got.append(item)
+        if len(got) == 5:
+            stop.set()
+    assert len(got) == 5 and feed.state is FeedState.ENDED
+    assert all(i.data.rate == 16000 and np.isfinite(i.data.samples).all() for i in got)
+    assert [len(i.data.samples) for i in got[1:]] == [3200] * 4  # 0.2 s blocks, 2 channels mixed to mono
+    assert [round(i.stream_time, 3) for i in got[1:]] == sorted({round(i.stream_time, 3) for i in got[1:]})
+    assert got[0].wall_time <= got[-1].wall_time
