@@ -168,3 +168,22 @@ def test_alsa_capture_through_ffmpeg_on_the_null_device() -> None:
     assert [len(i.data.samples) for i in got[1:]] == [3200] * 4  # 0.2 s blocks, 2 channels mixed to mono
     assert [round(i.stream_time, 3) for i in got[1:]] == sorted({round(i.stream_time, 3) for i in got[1:]})
     assert got[0].wall_time <= got[-1].wall_time
+
+
+def test_audio_and_video_of_one_file_share_the_stream_clock(shot_wav: Path, tmp_path: Path) -> None:
+    """A flash on screen and a bang on the soundtrack at 2.0 s are found at the same stream time."""
+    from detectors.audio.cli import analyse_file
+    from detectors.feeds.base import create_feed
+    from detectors.feeds.opencv import FileFeedConfig
+
+    clip = tmp_path / "flash_bang.mp4"
+    subprocess.run([find_ffmpeg(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    "color=black:s=64x48:r=10:d=3,drawbox=x=0:y=0:w=64:h=48:color=white:t=fill:"
+                    "enable='between(t,2,2.09)'", "-i", str(shot_wav), "-shortest", "-c:v", "mpeg4",
+                    "-c:a", "aac", str(clip)], check=True, timeout=60)
+    video = create_feed(FileFeedConfig(path=clip, analysis_fps=None), "cam")
+    flash = [i.stream_time for i in video.items() if float(np.mean(i.data)) > 128]
+    events, _ = analyse_file(clip)
+    bang = [e.start for e in events if e.category == "gunshot"]
+    assert len(flash) == 1 and len(bang) == 1
+    assert bang[0] == pytest.approx(flash[0], abs=0.1)
