@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -132,7 +133,7 @@ class Feed(ABC, Generic[T]):
         period = 1.0 / self.config.analysis_fps if self.config.analysis_fps else 0.0
         next_due = 0.0
         offset = 0.0  # keeps stream time monotonic across reconnects (a new session restarts at 0)
-        last = 0.0
+        last, last_at = 0.0, time.monotonic()
         origin: datetime | None = None
         while not stop.is_set():
             try:
@@ -140,7 +141,7 @@ class Feed(ABC, Generic[T]):
                 self._report(FeedState.LIVE, attempt)
                 for raw_time, captured, data in self._read():
                     stream_time = raw_time + offset
-                    last = stream_time
+                    last, last_at = stream_time, time.monotonic()
                     attempt = 0
                     delays = self.config.reconnect.delays()
                     if stop.is_set():
@@ -164,7 +165,8 @@ class Feed(ABC, Generic[T]):
                     raise FeedDeadError(f"feed {self.feed_id!r} failed: {error}") from exc
             finally:
                 self._close()
-            offset = max(offset, last + period)
+            # a new session's clock restarts at 0: continue after the last item plus the real gap
+            offset = max(offset, last + max(period, time.monotonic() - last_at, 1e-3))
             delay = next(delays, None)
             attempt += 1
             if delay is None:
