@@ -88,5 +88,8 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
 
     app.include_router(identity_router)  # before TAXII: its /{api_root}/ would shadow nothing, but keep it first
     app.include_router(portal_router)
+    from exchange.compliance_api import router as compliance_router
+
+    app.include_router(compliance_router)
     app.include_router(taxii_router)
     return app

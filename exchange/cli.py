@@ -26,6 +26,9 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(collections_app, name="collections")
 audit_app = typer.Typer(help="The hash-chained audit log (compliance).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+policy_app = typer.Typer(help="The sharing policy: who can see what and why, revisions and roll-out.",
+                         no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
 console = Console()
 err = Console(stderr=True)
 
@@ -307,6 +310,114 @@ def audit_export(
     finally:
         if output:
             stream.close()
+
+
+def _rego(config: Path | None, policy_dir: Path | None = None):  # type: ignore[no-untyped-def]
+    from exchange.hub import build_policy
+    from exchange.services.compliance import require_rego
+
+    settings = _settings(config)
+    if policy_dir is not None:
+        settings = settings.model_copy(update={"policy_dir": policy_dir, "policy_engine": "embedded"})
+    db = _db(config)
+    try:
+        return db, require_rego(build_policy(settings, db))
+    except HubError as exc:
+        raise _fail(exc) from None
+
+
+@policy_app.command("revision")
+def policy_revision(config: ConfigOpt = None) -> None:
+    """Print the revision (hash of the Rego files and data documents) the hub would decide with."""
+    _, policy = _rego(config)
+    typer.echo(policy.revision)
+
+
+@policy_app.command("who-can-see")
+def policy_who_can_see(object_id: str, config: ConfigOpt = None) -> None:
+    """Organisations and roles that can see each stored version of an object, and when."""
+    from exchange.services import compliance
+
+    try:
+        versions = compliance.who_can_see(_db(config), object_id)
+    except HubError as exc:
+        raise _fail(exc) from None
+    for v in versions:
+        table = Table("organisation", "roles", "from", "until",
+                      title=f"{object_id} @ {v['version']}{' (latest)' if v['latest'] else ''}")
+        for a in v["access"]:
+            table.add_row(a["org_name"], ", ".join(a["roles"]), a["not_before"] or "", a["not_after"] or "")
+        console.print(table)
+
+
+@policy_app.command("explain")
+def policy_explain(object_id: str, org: Annotated[str, typer.Option("--org", help="Organisation id")],
+                   config: ConfigOpt = None) -> None:
+    """Why an organisation is allowed or denied an object: the rules on each side."""
+    import json
+
+    from exchange.services import compliance
+
+    db, policy = _rego(config)
+    try:
+        result = compliance.explain(db, policy, object_id, org)
+    except HubError as exc:
+        raise _fail(exc) from None
+    verdict = "[green]ALLOWED[/green]" if result["allowed"] else "[red]DENIED[/red]"
+    console.print(f"{org} → {object_id}: {verdict} under {result['revision']}")
+    for rule in result.get("allowed_by", []):
+        console.print(f"  [green]+[/green] {rule}")
+    for rule in result.get("denied_by", []):
+        console.print(f"  [red]-[/red] {rule}")
+    console.print_json(json.dumps({k: result[k] for k in ("roles", "not_before", "not_after", "stored_grant")
+                                   if k in result}))
+
+
+def _progress_bar(label: str):  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console, transient=False)
+
+
+@policy_app.command("simulate")
+def policy_simulate(
+    policy_dir: Annotated[Path, typer.Option("--policy-dir", help="Candidate revision (rego/ and data/)",
+                                             exists=True, file_okay=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the full diff as JSON")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """What would change if the candidate revision replaced the current one: a diff of audiences."""
+    import json
+
+    from exchange.services import compliance
+
+    db, candidate = _rego(config, policy_dir)
+    with _progress_bar("simulate") as progress:
+        task = progress.add_task(f"deciding under {candidate.revision[:19]}…", total=None)
+        report = compliance.simulate(db, candidate, progress=lambda d, t: progress.update(task, completed=d, total=t))
+    table = Table("object", "version", "gains", "loses", title=f"{report['changed']} of {report['versions_checked']} "
+                  "stored versions would change audience")
+    for c in report["changes"][:50]:
+        table.add_row(c["object_id"], c["version"], ", ".join(c["gained"]), ", ".join(c["lost"]))
+    console.print(table)
+    if len(report["changes"]) > 50:
+        console.print(f"… and {len(report['changes']) - 50} more (use --output for all)")
+    if output:
+        output.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+@policy_app.command("apply")
+def policy_apply(config: ConfigOpt = None) -> None:
+    """Re-decide every stored version under the current revision now (running hubs also do it on reload)."""
+    from exchange.services import compliance
+
+    db, policy = _rego(config)
+    with _progress_bar("apply") as progress:
+        task = progress.add_task(f"re-deciding under {policy.revision[:19]}…", total=None)
+        result = compliance.reevaluate(db, policy,
+                                       progress=lambda d, t: progress.update(task, completed=d, total=t))
+    console.print(f"{result['changed']} of {result['versions']} stored versions changed audience")
 
 
 def _mount_plugins() -> None:

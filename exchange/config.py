@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     opa_timeout_s: float = Field(default=2.0, gt=0)
     opa_token: SecretStr | None = None
     opa_push_policies: bool = True
+    policy_reload_seconds: float = Field(
+        default=10.0, ge=0, description="How often to look for a new policy revision on disk (0: never)")
 
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

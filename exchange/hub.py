@@ -75,12 +75,46 @@ class Hub:
         removed = status_service.purge_expired(self.db)
         if removed:
             log.info("purged %s expired status resources", removed)
+        if self.settings.policy_reload_seconds > 0 and hasattr(self.policy, "engine"):
+            self._watch = threading.Event()
+            threading.Thread(target=self._watch_policy, name="policy-reload", daemon=True).start()
         for status_id in status_service.pending_ids(self.db):
             log.info("resuming pending add %s", status_id)
             self.ingest.resume(status_id)
 
+    def _watch_policy(self) -> None:
+        # A new revision on disk is loaded without a restart; every stored version is then re-decided
+        # under it (a tracked, audited job), so ACL rows never lag the policy for long.
+        from exchange.audit.log import AuditEvent
+        from exchange.audit.log import append as audit_append
+        from exchange.services.compliance import reevaluate
+        from exchange.services.policy import RegoSharingPolicy
+
+        policy = self.policy
+        assert isinstance(policy, RegoSharingPolicy)
+        while not self._watch.wait(self.settings.policy_reload_seconds):
+            old = policy.revision
+            try:
+                if not policy.engine.reload():
+                    continue
+            except Exception as exc:  # a bad revision: keep deciding with the old one, loudly
+                log.error("policy revision on disk refused, keeping %s: %s", old, exc)
+                with self.db.write() as session:
+                    audit_append(session, [AuditEvent.by(None, "policy.revision", "refused", revision=old,
+                                                         details={"error": str(exc)[:2000]})])
+                continue
+            with self.db.write() as session:
+                audit_append(session, [AuditEvent.by(None, "policy.revision", "loaded", revision=policy.revision,
+                                                     details={"previous": old})])
+            log.info("policy revision %s loaded; re-deciding stored versions", policy.revision)
+            result = reevaluate(self.db, policy, progress=lambda done, total: log.info(
+                "re-evaluation %s/%s", done, total) if done % 10000 == 0 or done == total else None)
+            log.info("re-evaluation under %s done: %s", policy.revision, result)
+
     def stop(self) -> None:
         """Finish background work and close the database."""
+        if hasattr(self, "_watch"):
+            self._watch.set()
         self.ingest.shutdown()
         self.audit.stop()
         self.validator.close()
