@@ -32,14 +32,21 @@ _lock = threading.Lock()
 _loaded = False
 
 
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # the parent package itself is absent
+        return False
+
+
 def load_plugins() -> None:
     """Import all plugin modules once; a module that exists but fails to import stops startup."""
     global _loaded
     with _lock:
         if _loaded:
             return
-        modules = [m for m in BUILTIN_MODULES if importlib.util.find_spec(m) is not None]
-        modules += [m for m in OPTIONAL_PACKAGES if importlib.util.find_spec(m) is not None]
+        modules = list(BUILTIN_MODULES)
+        modules += [m for m in OPTIONAL_PACKAGES if _exists(m)]
         for name in modules:
             try:
                 importlib.import_module(name)
