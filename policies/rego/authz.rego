@@ -8,8 +8,6 @@
 #           "organisations": {id: org} (optional)}
 package popart.authz
 
-import data.popart.lib
-
 organisations := input.organisations if {
 	input.organisations
 } else := data.popart.organisations
@@ -34,12 +32,13 @@ action_checks(org_id, roles, action, resource, orgs) := [check(false, "", "actio
 } else := [check(false, "", "action.unknown_org")] if {
 	not orgs[org_id]
 } else := [
-	check(object.get(orgs[org_id], "active", true) != false, "action.org_active", "org.inactive"),
+	check(active, "action.org_active", "org.inactive"),
 	role_check(roles, rule),
 	type_check(orgs[org_id], rule),
 	ownership_check(org_id, resource, rule),
 ] if {
 	rule := data.popart.actions[action]
+	active := object.get(orgs[org_id], "active", true) != false
 }
 
 role_check(roles, rule) := check(true, concat("", ["action.role:", concat(",", sort(matched))]), "") if {

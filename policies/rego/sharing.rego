@@ -115,12 +115,13 @@ decide_grants(obj, env) := {
 	"object_id": obj.id,
 	"levels": rules.levels,
 	"grants": [g |
-		some id in env.all - union({orgs | some r in rules.deny; orgs := r.orgs})
+		some id in allowed
 		g := grant(id, obj, rules)
-		count(g.roles) + count(g.individuals) > 0
+		count(g.deny) == 0
 	],
 } if {
 	rules := object_rules(obj, env)
+	allowed := env.all - union({orgs | some r in rules.deny; orgs := r.orgs})
 }
 
 # Every rule of the policy applied to one object: lists of {"id", "orgs"} (and {"end", "orgs"}).
