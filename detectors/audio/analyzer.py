@@ -32,6 +32,7 @@ class AudioAnalysisConfig(BaseModel):
     background_horizon_s: float = Field(default=20.0, gt=1.0, description="window of the adaptive background")
     background_quantile: float = Field(default=0.5, gt=0.0, lt=1.0)
     speech_gate: bool = Field(default=True, description="use Silero VAD to veto false alarms that are speech")
+    arbitration_hold_s: float = Field(default=2.5, ge=0, description="shots and screams wait this for a rival")
     speech_contrast_db: float = Field(default=15.0, gt=0, description="an impulse in speech must stand out this much")
 
 
@@ -53,6 +54,9 @@ SUPPRESSES: tuple[tuple[str, str], ...] = (
     ("glass-break", "scream"),  # ringing shards can line up like harmonics for a moment
     ("siren", "scream"),
 )
+
+
+LOSERS = frozenset(loser for _, loser in SUPPRESSES)
 
 
 def arbitrate(events: Sequence[AudioEvent], slack_s: float = 0.15) -> list[AudioEvent]:
@@ -86,6 +90,7 @@ class AudioAnalyzer:
 
             self.ctx.speech = SpeechGate.shared()
         self._pending: list[AudioEvent] = []
+        self._recent: list[AudioEvent] = []
 
     def set_origin(self, time0: float) -> None:
         """Set the stream time of the first sample (before any is processed): live feeds start later."""
@@ -114,17 +119,19 @@ class AudioAnalyzer:
     def _collect(self, call: Any, final: bool = False) -> list[AudioEvent]:
         events = [e for d in self.detectors for e in call(d) if e.confidence >= d.config.min_confidence]
         events = [e for e in events if not self._is_speech(e)]
-        # hold events briefly so arbitration sees detectors whose decisions come later
+        # only events that another may explain wait (briefly) for the detectors that decide later;
+        # the others go out at once and are remembered a while to explain later ones
         self._pending.extend(events)
-        horizon = self.ctx.history.time(self.ctx.history.end) - 3.0
-        ready = self._pending if final else [e for e in self._pending if e.end < horizon]
+        now = self.ctx.history.time(self.ctx.history.end)
+        horizon = now - self.config.arbitration_hold_s
+        ready = [e for e in self._pending if final or e.category not in LOSERS or e.end < horizon]
         if not ready:
             return []
-        decided = arbitrate(self._pending)
+        decided = arbitrate([*self._pending, *self._recent])
         kept = [e for e in decided if any(e is r for r in ready)]
         self._pending = [e for e in self._pending if not any(e is r for r in ready)]
+        self._recent = [e for e in [*self._recent, *kept] if e.end > now - 10.0]
         return sorted(kept, key=lambda e: (e.start, e.category))
-
 
     def _is_speech(self, event: AudioEvent) -> bool:
         """Plosives and sibilants of nearby speech look like shots and glass; the VAD tells them apart."""
@@ -159,4 +166,4 @@ def analyse_signal(samples: FloatArray, config: AudioAnalysisConfig | None = Non
     for i in range(0, len(samples), step):
         events.extend(analyzer.process(samples[i:i + step]))
     events.extend(analyzer.flush())
-    return events
+    return sorted(events, key=lambda e: (e.start, e.category))

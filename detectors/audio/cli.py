@@ -53,7 +53,7 @@ def analyse_file(path: str | Path, config: AudioAnalysisConfig | None = None,
     kept.append(tail)
     events.extend(analyzer.process(tail))
     events.extend(analyzer.flush())
-    return events, np.concatenate(kept)
+    return sorted(events, key=lambda e: (e.start, e.category)), np.concatenate(kept)
 
 
 def detect_audio(path: str | Path, plot: str | Path | None = None, fmt: OutputFormat = "jsonl",
