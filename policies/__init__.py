@@ -1,5 +1,6 @@
 """POP-ART Exchange: the sharing policy as code (Rego) and the engines that evaluate it."""
 
+from policies.compare import AudienceChange, audience_diff
 from policies.engine import ENGINES, EngineConfig, PolicyEngine, build_engine, register_engine
 from policies.errors import (
     EngineConfigError,
@@ -23,6 +24,7 @@ from policies.models import (
 __all__ = [
     "ENGINES",
     "ActionDecision",
+    "AudienceChange",
     "DecisionContext",
     "EngineConfig",
     "EngineConfigError",
@@ -37,6 +39,7 @@ __all__ = [
     "PolicyLoadError",
     "Recipient",
     "SharingDecision",
+    "audience_diff",
     "build_engine",
     "object_facts",
     "register_engine",

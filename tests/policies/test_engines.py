@@ -197,3 +197,24 @@ def test_embedded_engine_gives_the_same_decisions_across_threads(embedded_engine
 
 def test_empty_batch_needs_no_engine_call(embedded_engine: PolicyEngine) -> None:
     assert embedded_engine.decide_batch([], CTX) == []
+
+
+def test_audience_diff_between_two_revisions(policy_dir: Path) -> None:
+    """What would change if a revision replaced the running one, before rolling it out."""
+    from policies.compare import audience_diff
+
+    current = build_engine({"type": "embedded"})
+    releases = policy_dir / "data" / "releases" / "data.yaml"
+    releases.write_text(releases.read_text().replace("kinds: [alert, guidance, best-practice]", "kinds: [guidance]"))
+    _narrow_personal_data_roles(policy_dir)
+    candidate = build_engine({"type": "embedded", "policy_dir": str(policy_dir)})
+    plain = GREEN_ALERT.model_copy(update={"id": "indicator--plain", "personal_data": False})
+    objects = [GREEN_ALERT, plain]
+    ctx = CTX.model_copy(update={"explain": False})
+    changes = audience_diff(current.decide_batch(objects, ctx), candidate.decide_batch(objects, ctx))
+    summary = {(c.object_id, c.org_id, c.change) for c in changes}
+    assert summary == {
+        (GREEN_ALERT.id, "policia-nacional-es", "changed"),
+        ("indicator--plain", "psp-pt", "lost"),
+    }
+    assert audience_diff(current.decide_batch(objects, ctx), current.decide_batch(objects, ctx)) == []
