@@ -38,12 +38,20 @@ def _sound(name: str, stand_in: str, media: Path | None) -> FloatArray:
     return out
 
 
-def write_demo_scene(path: str | Path, seconds: float = 60.0, media: Path | None = None) -> list[Label]:
-    """Write the demo WAV (16 kHz) and `<name>.txt` labels; returns the labels."""
+def write_demo_scene(path: str | Path, seconds: float = 60.0, media: Path | None = None, seed: int = 7,
+                     snr_offset_db: float = 0.0) -> list[Label]:
+    """Write the demo WAV (16 kHz) and `<name>.txt` labels; returns the labels.
+
+    Other seeds shift each sound by up to ±2 s and change the crowd; `snr_offset_db` makes all
+    sounds quieter (negative) or louder against the crowd.
+    """
     path = Path(path)
-    x = synth.crowd_noise(seconds, 7, 0.02)
+    rng = np.random.default_rng(seed)
+    x = synth.crowd_noise(seconds, rng, 0.02)
     labels: list[Label] = []
     for at, category, name, stand_in, snr in PROGRAMME:
+        at = at if seed == 7 else at + float(rng.uniform(-2.0, 2.0))
+        snr += snr_offset_db
         sound = _sound(name, stand_in, media)
         if at + 0.5 >= seconds:
             continue
