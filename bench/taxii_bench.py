@@ -106,7 +106,7 @@ def wait_up(url: str, auth: tuple[str, str], proc: subprocess.Popen[bytes]) -> N
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_popart(backend: str, workdir: Path) -> Target:
+def start_popart(backend: str, workdir: Path, policy: str = "embedded", orgs: int = 4) -> Target:
     from exchange.services import bootstrap as boot
     from exchange.store import migrate
     from exchange.store.db import Database
@@ -127,8 +127,10 @@ def start_popart(backend: str, workdir: Path) -> Target:
     secret = uuid.uuid4().hex
     db = Database(url)
     migrate.upgrade(db)
+    extra = [{"name": f"Municipality {i}", "type": "local_authority", "country": "ES", "area": f"area-{i}"}
+             for i in range(max(0, orgs - 1))]
     site = boot.SiteSpec.model_validate({
-        "organisations": [{"name": "Bench Police", "type": "national_police", "country": "ES"}],
+        "organisations": [{"name": "Bench Police", "type": "national_police", "country": "ES"}, *extra],
         "api_roots": [{"name": "bench", "title": "Bench", "default": True, "max_content_length": 200_000_000,
                        "collections": [{"alias": "c", "title": "C", "readers": ["*"], "writers": ["*"]}]}],
         "clients": [{"client_id": "bench", "organisation": "Bench Police", "roles": ["analyst"],
@@ -138,14 +140,16 @@ def start_popart(backend: str, workdir: Path) -> Target:
     db.dispose()
     port = free_port()
     env = dict(os.environ, POPART_DATABASE_URL=url, POPART_SECRET_KEY="b" * 48, POPART_LOG_LEVEL="WARNING",
-               POPART_INGEST_SYNC_MAX_OBJECTS="100000", POPART_MAX_PAGE_SIZE="1000")
+               POPART_INGEST_SYNC_MAX_OBJECTS="100000", POPART_MAX_PAGE_SIZE="1000", POPART_POLICY_ENGINE=policy,
+               POPART_POLICY_RELOAD_SECONDS="0")
     proc = subprocess.Popen([sys.executable, "-m", "exchange.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     cid = str(uuid.uuid5(boot.COLLECTION_NAMESPACE, "bench/c"))
     auth = ("bench", secret)
     wait_up(f"{base}/taxii2/", auth, proc)
-    return Target(f"popart/{backend}", base, f"{base}/bench/collections/{cid}/", auth, proc, cleanup)
+    name = f"popart/{backend}" + ("" if policy == "embedded" else f"/policy-{policy}")
+    return Target(name, base, f"{base}/bench/collections/{cid}/", auth, proc, cleanup)
 
 
 def start_medallion(workdir: Path) -> Target:
@@ -265,6 +269,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=50, help="first-page requests per size")
     ap.add_argument("--poll-max", type=int, default=100000, help="largest size that gets a full poll")
     ap.add_argument("--no-medallion", action="store_true")
+    ap.add_argument("--policies", default="embedded", help="policy engines to compare: embedded,builtin")
+    ap.add_argument("--orgs", type=int, default=50, help="organisations on the hub (policy audiences)")
     ap.add_argument("--medallion-sizes", default="1000,4000")
     ap.add_argument("--medallion-budget", type=float, default=300.0, help="seconds medallion may take in all")
     args = ap.parse_args()
@@ -290,14 +296,15 @@ def main() -> None:
                 finally:
                     t.stop()
         for backend in args.backends.split(","):
-            sub = work / backend
-            sub.mkdir()
-            t = start_popart(backend, sub)
-            targets.append(t)
-            try:
-                results += run_target(t, sizes, args.batch, args.repeats, args.poll_max, 3600)
-            finally:
-                t.stop()
+            for policy in args.policies.split(","):
+                sub = work / f"{backend}-{policy}"
+                sub.mkdir()
+                t = start_popart(backend, sub, policy, args.orgs)
+                targets.append(t)
+                try:
+                    results += run_target(t, sizes, args.batch, args.repeats, args.poll_max, 3600)
+                finally:
+                    t.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report(results)
@@ -320,6 +327,13 @@ def report(results: list[dict[str, Any]]) -> None:
             console.print(f"{ours} vs medallion at {size:,} objects: ingest ×{mine['ingest'] / med['ingest']:.1f}, "
                           f"full poll ×{mine.get('poll', 0) / med['poll']:.1f}, "
                           f"first page ×{med['p50'] / mine['p50']:.1f} faster")
+        off = f"{ours}/policy-builtin"
+        for size in sorted(s for (n, s) in by if n == ours):
+            if (off, size) in by:
+                on, no = by[(ours, size)], by[(off, size)]
+                console.print(f"{ours} policy on vs off at {size:,}: ingest {on['ingest']:,.0f} vs {no['ingest']:,.0f} "
+                              f"obj/s, first page p95 {on['p95']:.1f} vs {no['p95']:.1f} ms "
+                              f"(×{on['p95'] / no['p95']:.2f})")
         sizes = sorted(s for (n, s) in by if n == ours)
         if len(sizes) > 1:
             lo, hi = by[(ours, sizes[0])], by[(ours, sizes[-1])]
