@@ -37,7 +37,7 @@ TAXII = "application/taxii+json;version=2.1"
 HEADERS = {"Accept": TAXII, "Content-Type": TAXII}
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 PG_ADMIN = os.environ.get("POPART_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-console = Console()
+console = Console(width=150)
 
 
 def free_port() -> int:

@@ -72,15 +72,28 @@ class Hub:
         """Resume adds left pending by a previous process and drop expired statuses."""
         self.audit.start()
         threading.Thread(target=self.validator.warm_up, name="validator-warm-up", daemon=True).start()
-        removed = status_service.purge_expired(self.db)
-        if removed:
-            log.info("purged %s expired status resources", removed)
+        self._stopping = threading.Event()
+        self._purge_statuses()
+        threading.Thread(target=self._maintenance, name="hub-maintenance", daemon=True).start()
         if self.settings.policy_reload_seconds > 0 and hasattr(self.policy, "engine"):
             self._watch = threading.Event()
             threading.Thread(target=self._watch_policy, name="policy-reload", daemon=True).start()
         for status_id in status_service.pending_ids(self.db):
             log.info("resuming pending add %s", status_id)
             self.ingest.resume(status_id)
+
+    def _purge_statuses(self) -> None:
+        try:
+            removed = status_service.purge_expired(self.db)
+        except Exception:
+            log.exception("purging expired status resources failed")
+            return
+        if removed:
+            log.info("purged %s expired status resources", removed)
+
+    def _maintenance(self) -> None:
+        while not self._stopping.wait(3600):
+            self._purge_statuses()
 
     def _watch_policy(self) -> None:
         # A new revision on disk is loaded without a restart; every stored version is then re-decided
@@ -115,6 +128,8 @@ class Hub:
         """Finish background work and close the database."""
         if hasattr(self, "_watch"):
             self._watch.set()
+        if hasattr(self, "_stopping"):
+            self._stopping.set()
         self.ingest.shutdown()
         self.audit.stop()
         self.validator.close()
