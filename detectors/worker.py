@@ -15,12 +15,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from detectors import __version__
-from detectors.analysers.base import ANALYSERS, Analyser, FrameContext, Zone
+from detectors.analysers.base import ANALYSERS, CONTEXT_BUILDERS, Analyser, FrameContext, Zone
 from detectors.config import FeedSetup, SiteConfig, zones_at_size
-from detectors.errors import FeedDeadError
+from detectors.errors import FeedDeadError, PluginError
 from detectors.events import Detection, EventRules, Evidence, Observation, Phase
 from detectors.evidence import EvidenceStore
 from detectors.feeds.base import Feed, FeedHealth, FeedItem, FeedState, create_feed
@@ -72,6 +73,7 @@ class FeedRuntime:
     thread: threading.Thread | None = None
     done: bool = False
     last_time: float = 0.0
+    last_wall: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def build_analysers(setup: FeedSetup) -> list[Analyser[FrameContext]]:
@@ -201,16 +203,24 @@ class Worker:
 
     def _finish(self, runtime: FeedRuntime) -> None:
         runtime.done = True
-        self._emit(runtime, runtime.rules.flush(runtime.last_time), None)
+        pending = [obs for analyser in runtime.analysers for obs in analyser.finish()]
+        due = runtime.rules.step(runtime.last_time, runtime.last_wall, pending) if pending else []
+        self._emit(runtime, [*due, *runtime.rules.flush(runtime.last_time)], None)
 
     def process(self, batch: Sequence[tuple[FeedRuntime, FeedItem[Any]]]) -> list[Detection]:
         """Analyse one round (at most one frame per feed) and emit its detections."""
-        contexts = []
+        contexts: list[Any] = []
         for runtime, item in batch:
+            media = runtime.setup.source.media
             if runtime.zones is None:
-                height, width = item.data.shape[:2]
-                runtime.zones = zones_at_size(runtime.setup.zones, width, height)
-            contexts.append(FrameContext(item, runtime.zones))
+                shape: tuple[int, ...] = tuple(getattr(item.data, "shape", ()))
+                runtime.zones = (zones_at_size(runtime.setup.zones, shape[1], shape[0])
+                                 if media == "video" and len(shape) >= 2 else [])
+            try:
+                build = CONTEXT_BUILDERS[media]
+            except KeyError:
+                raise PluginError(f"no analyser context registered for {media} feeds") from None
+            contexts.append(build(item, runtime.zones))
         observations: list[list[Observation]] = [[] for _ in batch]
         work = sorted(
             ((type(a.config).stage, i, a) for i, (rt, _) in enumerate(batch) for a in rt.analysers),
@@ -226,8 +236,9 @@ class Worker:
         detections: list[Detection] = []
         for (runtime, item), ctx, found in zip(batch, contexts, observations, strict=True):
             runtime.stats.frames += 1
-            runtime.last_time = item.stream_time
-            if ctx.motion is not None and not ctx.motion.moving:
+            runtime.last_time, runtime.last_wall = item.stream_time, item.wall_time
+            motion = getattr(ctx, "motion", None)
+            if motion is not None and not motion.moving:
                 runtime.stats.gated_frames += 1
             due = runtime.rules.step(item.stream_time, item.wall_time, found)
             detections += self._emit(runtime, due, ctx)
@@ -239,7 +250,7 @@ class Worker:
                    observations: list[list[Observation]], batch: Sequence[tuple[FeedRuntime, Any]]) -> None:
         live: list[tuple[int, Analyser[FrameContext]]] = []
         for i, analyser in members:
-            motion = contexts[i].motion
+            motion = getattr(contexts[i], "motion", None)
             if analyser.config.gated and motion is not None and not motion.moving:
                 observations[i] += analyser.hold(contexts[i])
             else:
@@ -267,9 +278,10 @@ class Worker:
             detection = replace(detection, zone=detection.zone or runtime.setup.area,
                                 venue=self.config.site.venue, municipality=self.config.site.municipality)
             runtime.stats.detections += 1
-            boxes = [*detection.boxes, *ctx.objects] if ctx is not None else []
+            frame = getattr(ctx, "frame", None)  # video contexts only: audio has no snapshot
+            boxes = [*detection.boxes, *getattr(ctx, "objects", [])]
             # the frame is only read (never written) after analysis, so no copy is needed
-            self._outbox.put((detection, ctx.frame if ctx is not None else None, boxes))
+            self._outbox.put((detection, frame, boxes))
             out.append(detection)
         self._ensure_delivery()
         return out

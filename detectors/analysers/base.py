@@ -10,7 +10,7 @@ same `Analyser` base with their own context type and `media = "audio"`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
@@ -133,6 +133,20 @@ class Analyser(ABC, Generic[Ctx]):
     def batch_key(self) -> str | None:
         """Analysers returning the same key may be run together across feeds (shared model)."""
         return None
+
+    def finish(self) -> list[Observation]:
+        """End of stream: observations still pending inside the analyser (default: none)."""
+        return []
+
+
+#: how the worker builds the per-item context of each media kind; audio registers its own.
+ContextBuilder = Callable[[FeedItem[Any], Sequence[Zone]], Any]
+CONTEXT_BUILDERS: dict[str, ContextBuilder] = {"video": lambda item, zones: FrameContext(item, zones)}
+
+
+def register_context(media: str, builder: ContextBuilder) -> None:
+    """Tell the worker how to build analyser contexts for items of `media` (e.g. "audio")."""
+    CONTEXT_BUILDERS[media] = builder
 
 
 ANALYSERS: PluginRegistry[Analyser[Any]] = PluginRegistry("analyser")
