@@ -12,13 +12,6 @@ end_rule(end, orgs) := {"end": end, "orgs": orgs}
 # The rules of one family: lists of allow, deny and constraint rules, and end times.
 outcome(allow, deny, constraints, ends) := {"allow": allow, "deny": deny, "constraints": constraints, "ends": ends}
 
-merge(a, b) := outcome(
-	array.concat(a.allow, b.allow),
-	array.concat(a.deny, b.deny),
-	array.concat(a.constraints, b.constraints),
-	array.concat(a.ends, b.ends),
-)
-
 # The ids of the rules that name an organisation.
 naming(rules, id) := {name |
 	some r in rules

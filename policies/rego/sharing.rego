@@ -125,23 +125,27 @@ decide_grants(obj, env) := {
 }
 
 # Every rule of the policy applied to one object: lists of {"id", "orgs"} (and {"end", "orgs"}).
+# Each family of rules returns a list of outcomes; they are flattened once here (rego-cpp copies terms).
 object_rules(obj, env) := {
 	"levels": levels,
 	"producer": producer,
-	"allow": array.concat(array.concat(marking.allow, scope.allow), array.concat(pd.allow, owner)),
-	"deny": array.concat(array.concat(marking.deny, scope.deny), array.concat(pd.deny, org_rules(env))),
-	"constraints": array.concat(array.concat(scope.constraints, pd.constraints), emb.constraints),
-	"ends": array.concat(scope.ends, pd.ends),
+	"allow": [r | some p in parts; some r in p.allow],
+	"deny": [r | some p in parts; some r in p.deny],
+	"constraints": [r | some p in parts; some r in p.constraints],
+	"ends": [r | some p in parts; some r in p.ends],
 	"not_before_ns": emb.not_before_ns,
 	"roles": restrict_roles(obj, {"*"}),
 } if {
 	levels := object_levels(obj)
 	producer := {obj.producer_org} & env.all
-	marking := marking_rules(obj, env, levels, producer)
-	scope := scope_rules(obj, env, producer, count(levels - env.exempt_levels) == 0)
-	pd := lib.merge(personal_data_rules(obj, env, producer), retention_rules(obj, env))
 	emb := embargo_rules(obj, env, producer)
-	owner := [lib.rule("producer.own_object", producer)]
+	parts := array.concat(
+		array.concat(marking_rules(obj, env, levels, producer), scope_rules(obj, env, producer, count(levels - env.exempt_levels) == 0)),
+		array.concat(
+			array.concat(personal_data_rules(obj, env, producer), retention_rules(obj, env)),
+			[lib.outcome([lib.rule("producer.own_object", producer)], org_rules(env), emb.constraints, [])],
+		),
+	)
 }
 
 org_rules(env) := [
@@ -163,16 +167,17 @@ object_levels(obj) := {level |
 	count(obj.markings) > 0
 } else := {data.popart.markings.unmarked}
 
-marking_rules(obj, env, levels, producer) := {
-	"allow": [r |
+marking_rules(obj, env, levels, producer) := [lib.outcome(
+	[r |
 		some p in per_level
 		some r in p.allow
 	],
-	"deny": [r |
+	[r |
 		some p in per_level
 		r := p.deny
 	],
-} if {
+	[], [],
+)] if {
 	per_level := [p |
 		some level in levels
 		p := level_rules(level, obj, env, producer)
@@ -230,19 +235,20 @@ red_named_orgs(obj) := {org |
 
 # --- organisation type and jurisdiction (the producer keeps its own objects) ----------------------------
 
-scope_rules(_, env, producer, true) := lib.outcome(
+scope_rules(_, env, producer, true) := [lib.outcome(
 	[lib.rule("jurisdiction.producer_org", producer), lib.rule("jurisdiction.exempt_level", env.all - producer)],
 	[], [], [],
-)
+)]
 
-scope_rules(obj, env, producer, false) := lib.merge(
-	lib.merge(released_rules(obj, env, producer), area_rules(obj, env, producer)),
+scope_rules(obj, env, producer, false) := [
+	released_rules(obj, env, producer),
+	area_rules(obj, env, producer),
 	lib.outcome(
 		[lib.rule("jurisdiction.producer_org", producer), lib.rule("jurisdiction.national", env.national - producer)],
 		[lib.rule("jurisdiction.unknown_scope", (((env.all - env.national) - env.released) - env.area) - producer)],
 		[], [],
 	),
-)
+]
 
 # Associated LEAs see only what a recorded release covers; the grant ends with the release.
 released_rules(obj, env, producer) := lib.release_rules(
@@ -265,16 +271,17 @@ area_rules(obj, env, producer) := lib.outcome(
 
 # --- personal data: only LEAs with a legal basis, across a border only with a recorded release ---------
 
-personal_data_rules(obj, env, producer) := lib.outcome([], [], [], []) if {
+personal_data_rules(obj, env, producer) := [] if {
 	obj.personal_data != true
-} else := lib.merge(
+} else := [
 	lib.outcome(
 		[lib.rule("personal_data.producer_org", producer), lib.rule("personal_data.same_country", same)],
 		[lib.rule("personal_data.not_lea", others - env.lea)],
 		[], [],
 	),
-	lib.merge(legal_basis_rules(env, leas), cross_border_rules(obj, env, leas - same)),
-) if {
+	legal_basis_rules(env, leas),
+	cross_border_rules(obj, env, leas - same),
+] if {
 	others := env.all - producer
 	leas := others & env.lea
 	producer_country := object.get(env.country_of, obj.producer_org, null)
@@ -316,15 +323,15 @@ retention_days(obj) := data.popart.retention.personal_data_days_by_kind[obj.kind
 
 retention_end_ns(obj) := obj.created_ns + ((retention_days(obj) * 86400) * 1000000000)
 
-retention_rules(obj, env) := lib.outcome([], [], [], []) if {
+retention_rules(obj, env) := [] if {
 	obj.personal_data != true
-} else := lib.outcome([], [lib.rule("retention.expired", env.all)], [], []) if {
+} else := [lib.outcome([], [lib.rule("retention.expired", env.all)], [], [])] if {
 	env.now_ns >= retention_end_ns(obj)
-} else := lib.outcome(
+} else := [lib.outcome(
 	[], [],
 	[lib.rule("retention.expires", env.all)],
 	[lib.end_rule(retention_end_ns(obj), env.all)],
-)
+)]
 
 # The producer is never held back by its own embargo.
 embargo_rules(obj, env, producer) := {
