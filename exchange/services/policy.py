@@ -79,21 +79,28 @@ class RegoSharingPolicy:
     def decisions(self, facts: Sequence[ObjectFacts], *, producer_org: str | None, now: int,
                   organisations: tuple[Organisation, ...] | None = None) -> list[SharingDecision]:
         """Engine decisions, one per object; objects with the same facts share one evaluation."""
-        ctx = DecisionContext(now=to_datetime(now), organisations=organisations or self.organisations(),
-                              producer_org=producer_org)
-        named = self._named_ids()
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for i, f in enumerate(facts):
-            groups.setdefault(_signature(f, named), []).append(i)
-        representatives = [facts[idx[0]] for idx in groups.values()]
-        decided: list[SharingDecision] = []
-        for start in range(0, len(representatives), ENGINE_BATCH):
-            decided += self.engine.decide_batch(representatives[start:start + ENGINE_BATCH], ctx)
+        groups, decided = self._decide_groups(facts, producer_org, now, organisations)
         out: list[SharingDecision | None] = [None] * len(facts)
-        for idx, decision in zip(groups.values(), decided, strict=True):
+        for idx, decision in zip(groups, decided, strict=True):
             for i in idx:
                 out[i] = decision if i == idx[0] else decision.model_copy(update={"object_id": facts[i].id})
         return [d for d in out if d is not None]
+
+    def _decide_groups(self, facts: Sequence[ObjectFacts], producer_org: str | None, now: int,
+                       organisations: tuple[Organisation, ...] | None = None
+                       ) -> tuple[list[list[int]], list[SharingDecision]]:
+        ctx = DecisionContext(now=to_datetime(now), organisations=organisations or self.organisations(),
+                              producer_org=producer_org)
+        named = self._named_ids()
+        by_signature: dict[tuple[Any, ...], list[int]] = {}
+        for i, f in enumerate(facts):
+            by_signature.setdefault(_signature(f, named), []).append(i)
+        groups = list(by_signature.values())
+        representatives = [facts[idx[0]] for idx in groups]
+        decided: list[SharingDecision] = []
+        for start in range(0, len(representatives), ENGINE_BATCH):
+            decided += self.engine.decide_batch(representatives[start:start + ENGINE_BATCH], ctx)
+        return groups, decided
 
     def _named_ids(self) -> frozenset[str]:
         source = self.engine.source
@@ -108,16 +115,18 @@ class RegoSharingPolicy:
     def decide(self, objects: Sequence[dict[str, Any]], ctx: WriteContext) -> list[SharingOutcome]:
         """One engine call for the batch; objects whose facts are malformed are rejected with the reason."""
         facts = self.facts(objects, ctx.producer.org_id, ctx.now)
+        positions = [i for i, f in enumerate(facts) if isinstance(f, ObjectFacts)]
         valid = [f for f in facts if isinstance(f, ObjectFacts)]
-        decided = iter(self.decisions(valid, producer_org=ctx.producer.org_id, now=ctx.now))
+        groups, decided = self._decide_groups(valid, ctx.producer.org_id, ctx.now)
         revision = self.revision
-        outcomes = []
-        for f in facts:
-            if isinstance(f, str):
-                outcomes.append(SharingOutcome(grants=(), revision=revision, reject=f"sharing facts: {f}"))
-                continue
-            outcomes.append(to_outcome(next(decided), revision))
-        return outcomes
+        outcomes: list[SharingOutcome | None] = [
+            None if isinstance(f, ObjectFacts) else SharingOutcome((), revision, reject=f"sharing facts: {f}")
+            for f in facts]
+        for idx, decision in zip(groups, decided, strict=True):
+            outcome = to_outcome(decision, revision)  # shared by the whole group
+            for i in idx:
+                outcomes[positions[i]] = outcome
+        return [o for o in outcomes if o is not None]
 
 
 def _signature(f: ObjectFacts, named_ids: frozenset[str]) -> tuple[Any, ...]:
