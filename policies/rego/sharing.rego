@@ -139,8 +139,9 @@ object_rules(obj, env) := {
 	levels := object_levels(obj)
 	producer := {obj.producer_org} & env.all
 	emb := embargo_rules(obj, env, producer)
+	exempt := count(levels - env.exempt_levels) == 0
 	parts := array.concat(
-		array.concat(marking_rules(obj, env, levels, producer), scope_rules(obj, env, producer, count(levels - env.exempt_levels) == 0)),
+		array.concat(marking_rules(obj, env, levels, producer), scope_rules(obj, env, producer, exempt)),
 		array.concat(
 			array.concat(personal_data_rules(obj, env, producer), retention_rules(obj, env)),
 			[lib.outcome([lib.rule("producer.own_object", producer)], org_rules(env), emb.constraints, [])],
