@@ -91,5 +91,10 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
     from exchange.compliance_api import router as compliance_router
 
     app.include_router(compliance_router)
+    from exchange.portal.views import router as board_router
+    from exchange.stream.views import router as stream_router
+
+    app.include_router(stream_router)
+    app.include_router(board_router)
     app.include_router(taxii_router)
     return app

@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from exchange.identity.config import IdentitySettings, TlsSettings
+from exchange.portal.config import PortalSettings
+from exchange.stream.config import StreamSettings
 
 DEMO_SECRET = "popart-demo-secret-do-not-use-in-production"
 DEFAULT_DATABASE_URL = "sqlite:///./popart.db"
@@ -64,6 +66,8 @@ class Settings(BaseSettings):
 
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     tls: TlsSettings = Field(default_factory=TlsSettings)
+    stream: StreamSettings = Field(default_factory=StreamSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
 
     @field_validator("public_url")
     @classmethod

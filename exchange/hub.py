@@ -66,6 +66,9 @@ class Hub:
         from exchange.identity.service import install as install_identity
 
         install_identity(hub)  # Bearer tokens, portal sessions, client certificates
+        from exchange.stream.service import install as install_stream
+
+        install_stream(hub)  # the live stream and webhooks (exchange.stream)
         return hub
 
     def start(self) -> None:
@@ -81,6 +84,7 @@ class Hub:
         for status_id in status_service.pending_ids(self.db):
             log.info("resuming pending add %s", status_id)
             self.ingest.resume(status_id)
+        self.extras["stream"].start()  # type: ignore[attr-defined]
 
     def _purge_statuses(self) -> None:
         try:
@@ -130,6 +134,7 @@ class Hub:
             self._watch.set()
         if hasattr(self, "_stopping"):
             self._stopping.set()
+        self.extras["stream"].stop()  # type: ignore[attr-defined]
         self.ingest.shutdown()
         self.audit.stop()
         self.validator.close()

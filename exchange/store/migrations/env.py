@@ -8,6 +8,7 @@ from sqlalchemy import engine_from_config, pool
 from exchange.audit import models as _audit_models  # noqa: F401  (audit tables on Base.metadata)
 from exchange.identity import models as _identity_models  # noqa: F401  (identity tables on Base.metadata)
 from exchange.store.models import Base
+from exchange.stream import models as _stream_models  # noqa: F401  (webhook tables on Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,7 @@
+"""The portal pages (placeholder while the board is built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

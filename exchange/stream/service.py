@@ -1,0 +1,159 @@
+"""The live stream of one hub process: per-caller server-sent events over the change feed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+
+from exchange.audit.log import AuditBuffer, AuditEvent
+from exchange.auth.caller import Caller
+from exchange.store.db import Database
+from exchange.stream import changes, cursor
+from exchange.stream.config import StreamSettings
+from exchange.stream.feed import ChangeFeed
+
+if TYPE_CHECKING:
+    from exchange.stream.webhooks import Webhooks
+
+T = TypeVar("T")
+
+
+class _Flights:
+    """Single-flight per key and feed generation: a hundred streams of one organisation woken by one alert
+    share one scope query and one page query instead of issuing a hundred."""
+
+    def __init__(self) -> None:
+        self._done: dict[Hashable, asyncio.Future[Any]] = {}
+        self._generation = -1
+
+    async def run(self, generation: int, key: Hashable, fn: Callable[[], T]) -> T:
+        if generation != self._generation:
+            self._done = {k: f for k, f in self._done.items() if not f.done()}
+            self._generation = generation
+        full = (generation, key)
+        fut = self._done.get(full)
+        if fut is None or (fut.done() and fut.exception() is not None):
+            fut = asyncio.ensure_future(run_in_threadpool(fn))
+            self._done[full] = fut
+        result: T = await asyncio.shield(fut)
+        return result
+
+
+def frame(*, data: str | None = None, event: str | None = None, event_id: str | None = None) -> str:
+    """One SSE frame (an id-only frame moves the client's Last-Event-ID without an event)."""
+    out = []
+    if event_id is not None:
+        out.append(f"id: {event_id}")
+    if event is not None:
+        out.append(f"event: {event}")
+    if data is not None:
+        out.extend(f"data: {line}" for line in data.split("\n"))
+    return "\n".join(out) + "\n\n"
+
+
+class StreamService:
+    """Opens streams for callers and runs the process's change feed (and the webhook worker)."""
+
+    def __init__(self, db: Database, settings: StreamSettings, audit: AuditBuffer | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.audit = audit
+        self.feed = ChangeFeed(db, poll_s=settings.poll_seconds, listen_notify=settings.listen_notify)
+        self._flights = _Flights()
+        self.webhooks: Webhooks | None = None
+
+    def start(self) -> None:
+        """Start the change feed and the webhook worker."""
+        self.feed.start()
+        if self.webhooks is not None:
+            self.webhooks.start()
+
+    def stop(self) -> None:
+        """Stop the webhook worker and the change feed; open streams end."""
+        if self.webhooks is not None:
+            self.webhooks.stop()
+        self.feed.stop()
+
+    def start_cursor(self, reader: changes.Reader, where: str) -> dict[str, int]:
+        """A cursor at the current end (`now`) or the beginning (`start`) of the reader's collections."""
+        with self.db.read() as session:
+            sc = changes.scope(session, reader)
+        if where == "start":
+            return {cid: 0 for cid in sc.collections}
+        heads = self.feed.heads()
+        return {cid: heads.get(cid, 0) for cid in sc.collections}
+
+    async def events(self, caller: Caller, position: dict[str, int], *, types: Sequence[str] = (),
+                     collections: Sequence[str] = ()) -> AsyncIterator[str]:
+        """SSE frames for this caller from `position` on, until the hub stops or the stream's time is up."""
+        reader = changes.Reader.of(caller)
+        limit = self.settings.page_size
+        types = tuple(sorted(set(types)))
+        wanted = set(collections)
+        yield f"retry: {self.settings.retry_ms}\n" + frame(event_id=cursor.encode(position))
+        wake = self.feed.subscribe()
+        ends = time.monotonic() + self.settings.max_stream_seconds
+        try:
+            while not self.feed.stopped and time.monotonic() < ends:
+                wake.clear()
+                generation = self.feed.generation
+                heads = self.feed.heads()
+                sc = await self._flights.run(generation, ("scope", reader), lambda: self._scope(reader))
+                more_waiting = False
+                for cid in sc.collections:
+                    if wanted and cid not in wanted:
+                        continue
+                    after, head = position.get(cid, 0), heads.get(cid, 0)
+                    if after >= head:
+                        continue
+                    found = await self._flights.run(
+                        generation, ("page", cid, sc.audiences, after, types, limit),
+                        partial(self._page, cid, sc.audiences, after, types, limit))
+                    batch, more = changes.advance(position, cid, head, list(found), limit)
+                    more_waiting = more_waiting or more
+                    for i, change in enumerate(batch):
+                        at = dict(position) if i == len(batch) - 1 else {**position, cid: change.seq}
+                        yield frame(event="object", event_id=cursor.encode(at), data=change.data())
+                    if batch:
+                        self._audit(caller, cid, [c.stix_id for c in batch])
+                    elif position.get(cid) != after:
+                        yield frame(event_id=cursor.encode(position))
+                if more_waiting or self.feed.generation != generation:
+                    continue
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=self.settings.keepalive_seconds)
+                except TimeoutError:
+                    yield ": keepalive\n\n"
+        finally:
+            self.feed.unsubscribe(wake)
+
+    def _scope(self, reader: changes.Reader) -> changes.Scope:
+        with self.db.read() as session:
+            return changes.scope(session, reader)
+
+    def _page(self, cid: str, audiences: tuple[int, ...], after: int, types: tuple[str, ...],
+              limit: int) -> list[changes.Change]:
+        with self.db.read() as session:
+            return changes.page_after(session, cid, audiences, after, types, limit)
+
+    def _audit(self, caller: Caller, cid: str, ids: list[str]) -> None:
+        if self.audit is not None:
+            self.audit.add(AuditEvent.by(caller, "stream.read", "ok", collection_id=cid, object_ids=tuple(ids)))
+
+
+def install(hub: Any) -> StreamService:
+    """Wire the live stream (and the webhooks) into a hub; started and stopped with it."""
+    from exchange.stream.webhooks import Webhooks
+
+    settings: StreamSettings = hub.settings.stream
+    service = StreamService(hub.db, settings, hub.audit)
+    hub.extras["stream"] = service
+    if settings.webhooks_enabled:
+        service.webhooks = Webhooks(hub.db, settings, secret_key=hub.settings.secret_key.get_secret_value().encode(),
+                                    feed=service.feed)
+    return service
