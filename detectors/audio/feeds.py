@@ -88,7 +88,9 @@ class AudioFeed(Feed[AudioBlock]):
     def __init__(self, config: AudioFeedConfig) -> None:
         super().__init__(config)
         self._decoder: FfmpegAudio | None = None
-        self._carry = 0.0  # duration of the last block before a reconnect (the base restarts at its start)
+        # duration of the last block before a reconnect: the base class continues from that block's start
+        # plus the wall time since it was read, which misses the block's own duration
+        self._carry = 0.0
 
     def describe(self) -> str:
         """Human name of the source, without credentials."""
