@@ -62,7 +62,7 @@ def run_chain(path: Path, analysers: list[dict[str, Any]], tmp: Path, max_frames
     })
     worker = Worker(config)
     runtime = worker.runtimes[0]
-    decode = analysis = 0.0
+    decode = analysis = evidence = 0.0
     frames = gated = 0
     items = runtime.feed.items()
     while True:
@@ -72,8 +72,11 @@ def run_chain(path: Path, analysers: list[dict[str, Any]], tmp: Path, max_frames
         if item is None or frames >= max_frames:
             break
         worker.process([(runtime, item)])
+        analysed = time.perf_counter()
+        worker.drain()  # evidence runs on the delivery thread: wait, so its time is not hidden in others'
         decode += decoded - started
-        analysis += time.perf_counter() - decoded
+        analysis += analysed - decoded
+        evidence += time.perf_counter() - analysed
         frames += 1
     worker.run_finish()
     stats = worker.stats
@@ -82,7 +85,7 @@ def run_chain(path: Path, analysers: list[dict[str, Any]], tmp: Path, max_frames
         "frames": frames, "gated": gated, "decode_ms": 1000 * decode / frames, "analysis_ms": 1000 * analysis / frames,
         "per_analyser_ms": {k: round(1000 * v / frames, 2) for k, v in stats.analyser_s.items()},
         "snapshots": stats.snapshots, "evidence_ms": 1000 * stats.evidence_s / max(1, stats.snapshots),
-        "evidence_share_ms": 1000 * stats.evidence_s / frames,
+        "evidence_share_ms": 1000 * evidence / frames,
     }
 
 
@@ -123,15 +126,17 @@ def main() -> None:
                          ("default chain + crowd motion (optical flow)", default_analysers(zones))):
         result = run_chain(clip, chain, tmp)
         per_frame = result["decode_ms"] + result["analysis_ms"]
+        with_evidence = per_frame + result["evidence_share_ms"]
+        floor = 1000 / (10 * result["decode_ms"])
         print(f"\n[1] {label}: {[a['type'] for a in chain]}")
         print(f"    720p (1280x720, mp4v) at 10 analysed fps, {result['frames']} frames of busy plaza video")
-        floor = 1000 / (10 * result["decode_ms"])
         print(f"    decode   {result['decode_ms']:.1f} ms/frame (the floor: {floor:.1f} feeds)")
         print(f"    analysis {result['analysis_ms']:.1f} ms/frame {result['per_analyser_ms']}")
-        print(f"      of which evidence: {result['snapshots']} redacted snapshots x {result['evidence_ms']:.0f} ms"
-              f" = {result['evidence_share_ms']:.1f} ms/frame")
+        print(f"    evidence {result['evidence_share_ms']:.1f} ms/frame ({result['snapshots']} redacted snapshot(s) x "
+              f"{result['evidence_ms']:.0f} ms; one per incident, off the analysis thread)")
         print(f"    frames the gate skipped entirely: {result['gated']}/{result['frames']}")
-        print(f"    => {1000 / (10 * per_frame):.2f} feeds of 720p at 10 fps per CPU core")
+        print(f"    => {1000 / (10 * per_frame):.2f} feeds of 720p at 10 fps per CPU core "
+              f"({1000 / (10 * with_evidence):.2f} counting this clip's evidence snapshots)")
 
     chain = default_analysers(zones)
     gated = run_chain(vtest, chain, tmp, args.gate_frames)
@@ -139,7 +144,8 @@ def main() -> None:
     print(f"\n[2] motion gate on vtest.avi (768x576, first {gated['frames']} frames), analysis only, full chain")
     print(f"    with gate    {gated['analysis_ms']:.1f} ms/frame  {gated['per_analyser_ms']}")
     print(f"    without gate {ungated['analysis_ms']:.1f} ms/frame  {ungated['per_analyser_ms']}")
-    print(f"    => speed-up x{ungated['analysis_ms'] / gated['analysis_ms']:.2f}")
+    print(f"    => speed-up x{ungated['analysis_ms'] / gated['analysis_ms']:.2f} for the chain; "
+          f"x{ungated['per_analyser_ms']['hog-people'] / gated['per_analyser_ms']['hog-people']:.2f} for HOG")
 
     if not args.skip_onnx:
         capture = cv2.VideoCapture(str(vtest))

@@ -37,7 +37,7 @@ class FaceRedactor:
         gray = cv2.equalizeHist(gray)
         found: list[tuple[int, int, int, int]] = []
         for cascade in self.cascades:
-            rects = cascade.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=4, minSize=(14, 14))
+            rects = cascade.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=4, minSize=(14, 14))
             found += [(int(x / scale), int(y / scale), int(w / scale), int(h / scale)) for x, y, w, h in rects]
         return found
 
