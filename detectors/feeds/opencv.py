@@ -26,6 +26,7 @@ class FileFeedConfig(FeedConfig):
     type: Literal["file"] = "file"
     path: Path
     loop: bool = Field(default=False, description="start over at the end (demo screens)")
+    end_s: float | None = Field(default=None, gt=0, description="stop at this stream time (a segment)")
     realtime: bool = Field(default=False, description="pace reading at the clip's frame rate")
 
 
@@ -142,6 +143,8 @@ class FileFeed(OpenCVFeed):
         while True:
             last = 0.0
             for stream_time, captured, frame in super()._read():
+                if self.config.end_s is not None and stream_time > self.config.end_s:
+                    break
                 last = stream_time
                 yield stream_time + offset, captured, frame
             if not self.config.loop:
