@@ -104,16 +104,10 @@ class EvidenceConfig(_Strict):
 
 
 class RuntimeConfig(_Strict):
-    """How the worker runs: queueing and batching across feeds."""
+    """How the worker runs (batch sizes are per model: the `onnx` analyser's `max_batch`)."""
 
     queue_size: int = Field(
-        default=8, ge=1, description="frames buffered per feed before live frames are dropped"
-    )
-    max_batch: int = Field(
-        default=8, ge=1, description="frames of many feeds batched into one inference call"
-    )
-    realtime: bool | None = Field(
-        default=None, description="pace file feeds at their frame rate (default: live only)"
+        default=8, ge=1, description="frames buffered per feed; live feeds drop the oldest beyond it"
     )
 
 
