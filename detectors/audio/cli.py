@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, TextIO
 
@@ -16,9 +17,8 @@ import yaml
 
 from detectors.audio.analyzer import AudioAnalysisConfig, AudioAnalyzer
 from detectors.audio.base import AudioEvent
-from detectors.audio.decode import read_audio
-from detectors.audio.signal import ANALYSIS_RATE, FloatArray, StreamResampler
-from detectors.errors import ConfigError, DetectorError
+from detectors.audio.signal import ANALYSIS_RATE, FloatArray
+from detectors.errors import ConfigError, DetectorError, FeedError
 
 OutputFormat = Literal["jsonl", "text"]
 
@@ -36,31 +36,46 @@ def load_analysis_config(path: Path | None) -> AudioAnalysisConfig:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def analyse_file(path: str | Path, config: AudioAnalysisConfig | None = None,
-                 block_s: float = 1.0) -> tuple[list[AudioEvent], FloatArray]:
-    """Decode a file (audio, or the audio track of a video) and return its events and 16 kHz samples."""
-    raw, rate = read_audio(path)
-    resampler = StreamResampler(rate)
+@dataclass(frozen=True)
+class FileAnalysis:
+    """The events of a file (by start time), its duration, and its 16 kHz signal when kept (for plots)."""
+
+    events: list[AudioEvent]
+    duration_s: float
+    samples: FloatArray
+
+
+def analyse_file(path: str | Path, config: AudioAnalysisConfig | None = None, block_s: float = 1.0,
+                 keep_samples: bool = False) -> FileAnalysis:
+    """Stream a file (audio, or the audio track of a video) through the detectors, in bounded memory."""
+    from detectors.audio.feeds import file_feed
+    from detectors.errors import FeedDeadError
+
+    if not Path(path).is_file():
+        raise FeedError(f"{path}: no such file")
     analyzer = AudioAnalyzer(config)
     events: list[AudioEvent] = []
     kept: list[FloatArray] = []
-    step = max(1, round(block_s * rate))
-    for i in range(0, len(raw), step):
-        block = resampler.process(raw[i:i + step])
-        kept.append(block)
-        events.extend(analyzer.process(block))
-    tail = resampler.flush()
-    kept.append(tail)
-    events.extend(analyzer.process(tail))
+    total = 0
+    try:
+        for item in file_feed(path, block_s=block_s).items():
+            total += len(item.data.samples)
+            if keep_samples:
+                kept.append(item.data.samples)
+            events.extend(analyzer.process(item.data.samples))
+    except FeedDeadError as exc:
+        raise FeedError(str(exc.__cause__ or exc)) from None
     events.extend(analyzer.flush())
-    return sorted(events, key=lambda e: (e.start, e.category)), np.concatenate(kept)
+    samples = np.concatenate(kept) if kept else np.zeros(0, dtype=np.float32)
+    return FileAnalysis(sorted(events, key=lambda e: (e.start, e.category)), total / ANALYSIS_RATE, samples)
 
 
 def detect_audio(path: str | Path, plot: str | Path | None = None, fmt: OutputFormat = "jsonl",
                  config: Path | None = None, out: TextIO | None = None) -> list[AudioEvent]:
     """Print the audio detections of a file (JSON lines or text) and optionally plot them."""
     out = out or sys.stdout
-    events, samples = analyse_file(path, load_analysis_config(config))
+    result = analyse_file(path, load_analysis_config(config), keep_samples=plot is not None)
+    events = result.events
     for event in events:
         if fmt == "jsonl":
             out.write(json.dumps({"file": str(path), **event.as_dict()}) + "\n")
@@ -70,8 +85,8 @@ def detect_audio(path: str | Path, plot: str | Path | None = None, fmt: OutputFo
     if plot is not None:
         from detectors.audio.plot import draw_spectrogram
 
-        draw_spectrogram(samples, events, plot, title=f"{Path(path).name}: {len(events)} detections, "
-                         f"{len(samples) / ANALYSIS_RATE:.1f} s")
+        draw_spectrogram(result.samples, events, plot, title=f"{Path(path).name}: {len(events)} detections, "
+                         f"{result.duration_s:.1f} s")
     return events
 
 

@@ -14,6 +14,8 @@ import select
 import shutil
 import struct
 import subprocess
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,15 +104,23 @@ class FfmpegAudio:
         cmd += ["-c:a", "pcm_f32le", "-f", "wav", "pipe:1"]
         self.cmd = cmd
         self.read_timeout_s = read_timeout_s
-        self._stderr = b""
+        self._stderr: deque[bytes] = deque(maxlen=20)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         assert self.proc.stdout is not None
         self._fd = self.proc.stdout.fileno()
+        # drain stderr continuously: a stream logging errors for hours must never block on a full pipe
+        self._drain = threading.Thread(target=self._read_stderr, daemon=True)
+        self._drain.start()
         try:
             self.format = parse_wav_header(lambda n: _read_exact(self._fd, n, self.read_timeout_s))
         except (FeedError, TimeoutError) as exc:
             self.close()
             raise FeedError(f"ffmpeg cannot decode audio: {self.stderr_tail() or exc}") from None
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self._stderr.append(line)
 
     def blocks(self, frames: int) -> Iterator[FloatArray]:
         """Yield (frames, channels) float32 blocks until the stream ends; `TimeoutError` if it stalls."""
@@ -127,7 +137,7 @@ class FfmpegAudio:
         """The last line ffmpeg wrote to stderr (once it has ended)."""
         if self.proc.poll() is None:
             return ""
-        text = self._stderr.decode("utf-8", "replace")
+        text = b"".join(self._stderr).decode("utf-8", "replace")
         if "matches no streams" in text:
             return "the input has no audio stream"
         lines = text.strip().splitlines()
@@ -138,8 +148,7 @@ class FfmpegAudio:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        if self.proc.stderr is not None and not self.proc.stderr.closed:
-            self._stderr = self.proc.stderr.read()[-4096:]
+        self._drain.join(timeout=5)
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()

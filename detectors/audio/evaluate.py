@@ -17,7 +17,6 @@ from pathlib import Path
 from detectors.audio.analyzer import AudioAnalysisConfig
 from detectors.audio.base import AudioEvent
 from detectors.audio.cli import analyse_file
-from detectors.audio.signal import ANALYSIS_RATE
 from detectors.errors import DetectorError
 
 MEDIA_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus",
@@ -157,8 +156,8 @@ def evaluate_folder(folder: str | Path, config: AudioAnalysisConfig | None = Non
     for path in media:
         labels_path = label_file(path)
         labels = read_labels(labels_path) if labels_path is not None else []
-        events, samples = analyse_file(path, config)
+        result = analyse_file(path, config)
         report.files += 1
-        report.hours += len(samples) / ANALYSIS_RATE / 3600.0
-        score(events, labels, report, tolerance_s)
+        report.hours += result.duration_s / 3600.0
+        score(result.events, labels, report, tolerance_s)
     return report

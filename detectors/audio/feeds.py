@@ -243,5 +243,7 @@ class AlsaFeed(AudioFeed):
 
 
 def file_feed(path: str | Path, **options: Any) -> AudioFileFeed:
-    """An audio file feed outside a site config (CLI, evaluation)."""
-    return AudioFileFeed(AudioFileFeedConfig(path=Path(path), **options))
+    """An audio file feed outside a site config (CLI, evaluation), named after the file."""
+    feed = AudioFileFeed(AudioFileFeedConfig(path=Path(path), **options))
+    feed.feed_id = Path(path).name
+    return feed

@@ -184,7 +184,6 @@ def test_audio_and_video_of_one_file_share_the_stream_clock(shot_wav: Path, tmp_
                     "-c:a", "aac", str(clip)], check=True, timeout=60)
     video = create_feed(FileFeedConfig(path=clip, analysis_fps=None), "cam")
     flash = [i.stream_time for i in video.items() if float(np.mean(i.data)) > 128]
-    events, _ = analyse_file(clip)
-    bang = [e.start for e in events if e.category == "gunshot"]
+    bang = [e.start for e in analyse_file(clip).events if e.category == "gunshot"]
     assert len(flash) == 1 and len(bang) == 1
     assert bang[0] == pytest.approx(flash[0], abs=0.1)
