@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from exchange.services import bootstrap as boot
 from exchange.store import migrate
@@ -192,3 +194,27 @@ def test_grants_are_stored_with_the_revision_that_made_them(matrix: Matrix) -> N
     recorded = {oid for d in decisions for oid in d.object_ids}
     assert recorded == set(matrix.objects)
     assert {d.revision for d in decisions} == {matrix.hub.hub.policy.revision}
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tlp=st.sampled_from(LEVELS), personal_data=st.booleans(), municipality=st.sampled_from(["madrid", "sevilla"]),
+       embargoed=st.booleans(), recipients=st.sets(st.sampled_from([PSP, MAD, SEV])),
+       widened=st.sets(st.sampled_from(["madrid", "sevilla", "*"])))
+def test_property_served_equals_decided(matrix: Matrix, tlp: str, personal_data: bool, municipality: str,
+                                        embargoed: bool, recipients: set[str], widened: set[str]) -> None:
+    """Random objects: what every caller is served equals the engine's decision, object by object."""
+    embargo = datetime.now(UTC) + timedelta(days=1) if embargoed else None
+    sharing = Sharing(recipients=[ShareTo(org=o) for o in sorted(recipients)], widened_areas=sorted(widened),
+                      embargo_until=embargo)
+    built = build_alert(name="random", detection_refs=[], municipality=municipality, tlp=tlp,  # type: ignore[arg-type]
+                        personal_data=personal_data, key=str(uuid.uuid4()), sharing=sharing)
+    obj = next(o for o in built if o["type"] == "incident")
+    with httpx.Client(base_url=matrix.hub.url, auth=matrix.hub.auth("pn-coordinator"),
+                      headers={"Accept": TAXII, "Content-Type": TAXII}) as c:
+        assert c.post("/popart/collections/alerts/objects/",
+                      content=json.dumps({"objects": [obj]})).json()["success_count"] == 1
+    expected = expected_visibility(matrix.hub, {obj["id"]: (CASES[0], obj)})
+    for client in CALLERS:
+        with httpx.Client(base_url=matrix.hub.url, auth=matrix.hub.auth(client), headers={"Accept": TAXII}) as c:
+            got = c.get(f"/popart/collections/alerts/objects/{obj['id']}/").status_code == 200
+        assert got == (obj["id"] in expected[client]), (client, tlp, personal_data, municipality, recipients)
