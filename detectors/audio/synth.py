@@ -147,3 +147,27 @@ def place(background: FloatArray, sound: FloatArray, at_s: float, snr_db: float 
         seg = seg * np.float32(scale)
     out[k:k + len(seg)] += seg
     return out
+
+
+def concert(seconds: float, seed: int | np.random.Generator = 0, level: float = 0.5) -> FloatArray:
+    """A loud band over a crowd: chords every beat (0.5 s), sung notes, kick and snare drums."""
+    rng = _rng(seed)
+    n = round(seconds * RATE)
+    out = np.zeros(n)
+    beat = round(0.5 * RATE)
+    for a in range(0, n, beat):
+        b = min(n, a + beat)
+        tt = np.arange(b - a) / RATE
+        root = float(rng.choice([110.0, 130.8, 146.8, 164.8, 196.0, 220.0]))
+        for mult in (1, 1.25, 1.5, 2, 4):
+            out[a:b] += sum(np.sin(2 * np.pi * root * mult * h * tt) / h for h in range(1, 6)) * 0.3 * np.exp(-tt / 0.8)
+        if rng.random() < 0.5:
+            sung = np.full(b - a, rng.uniform(300, 700)) * (1 + 0.01 * np.sin(2 * np.pi * 5 * tt))
+            out[a:b] += 0.5 * harmonic(sung)
+        out[a:b] += 1.5 * np.sin(2 * np.pi * 60 * tt * (1 + np.exp(-tt / 0.02))) * np.exp(-tt / 0.15)
+        snare = a + beat // 2
+        m = min(n - snare, round(0.2 * RATE))
+        if m > 0:
+            out[snare:snare + m] += 0.6 * rng.standard_normal(m) * np.exp(-np.arange(m) / RATE / 0.05)
+    out = out / np.abs(out).max() * level
+    return _f32(out + crowd_noise(seconds, rng, 0.06 * level))

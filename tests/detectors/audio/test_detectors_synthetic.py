@@ -126,3 +126,11 @@ def test_block_size_does_not_change_the_result() -> None:
     assert a == b
     assert [(c, round(start, 1)) for c, start, _ in a] == [("gunshot", 7.0), ("scream", 12.0)]
     assert np.isfinite([e.confidence for e in analyse_signal(x)]).all()
+
+
+def test_a_loud_concert_fires_nothing_but_a_shot_over_it_is_found() -> None:
+    """Chords, sung notes, kick and snare every half second: the backgrounds absorb the show."""
+    show = synth.concert(40, 1, level=0.05)
+    assert analyse_signal(show) == []
+    events = analyse_signal(synth.place(show, synth.gunshot(3, peak=0.6), 21.3))
+    assert [(e.category, round(e.start, 1)) for e in events] == [("gunshot", 21.3)]
