@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from detectors.analysers.base import ANALYSERS, Analyser, AnalyserConfig, Zone
+from detectors.analysers.base import ANALYSERS, Analyser, AnalyserConfig, Zone, register_context
 from detectors.audio.analyzer import AudioAnalysisConfig, AudioAnalyzer, default_detectors
 from detectors.audio.base import AudioDetectorSpec, AudioEvent
 from detectors.audio.feeds import AudioBlock
@@ -41,6 +41,9 @@ class AudioContext:
     item: FeedItem[AudioBlock]
     zones: Sequence[Zone] = ()
     shared: dict[str, Any] = field(default_factory=dict)
+
+
+register_context("audio", lambda item, zones: AudioContext(item, zones))
 
 
 class AudioEventsConfig(AnalyserConfig):

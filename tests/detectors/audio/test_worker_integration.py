@@ -82,3 +82,30 @@ def test_audio_events_analyser_cannot_start_with_a_broken_classifier(tmp_path: P
          "categories": {"gunshot": ["Gunshot, gunfire"]}}]}]))
     with pytest.raises(PluginError, match="missing.onnx"):
         ANALYSERS.create(config.feeds[0].analysers[0])
+
+
+def test_the_worker_runs_a_microphone_to_stix(tmp_path: Path, audio_media: Path) -> None:
+    """The site's worker with an audio feed: incidents per sound, microphone sensor, STIX with the segment."""
+    import json
+
+    from detectors.audio.demo import write_demo_scene
+    from detectors.sinks.callback import CallbackSink
+    from detectors.sinks.stix import detection_bundle
+    from detectors.worker import Worker
+
+    write_demo_scene(tmp_path / "mic.wav", media=audio_media)
+    rules = {k: v.model_dump() for k, v in AUDIO_EVENT_RULES.items()}
+    config = parse_site_config({
+        "feeds": [{"id": "mic-1", "area": "north-gate",
+                   "source": {"type": "audio_file", "path": str(tmp_path / "mic.wav")},
+                   "analysers": [{"type": "audio_events"}], "events_per_category": rules}],
+        "evidence": {"directory": str(tmp_path / "evidence")}})
+    found: list[Detection] = []
+    stats = Worker(config, [CallbackSink(found.append)]).run()
+    assert stats.feeds["mic-1"].error is None
+    starts = [d for d in found if d.phase is Phase.START]
+    assert [d.category for d in starts] == ["gunshot", "scream", "glass-break", "siren", "explosion"]
+    assert all(d.sensor_kind == "microphone" and d.zone == "north-gate" for d in found)
+    assert {d.incident_id for d in found if d.phase is Phase.END} == {d.incident_id for d in starts}
+    bundle = json.dumps(detection_bundle(starts[0]))
+    assert '"audio_segment"' in bundle and '"low_hz": 50.0' in bundle
