@@ -56,6 +56,9 @@ class AudioEventsConfig(AnalyserConfig):
     detectors: list[AudioDetectorSpec] = Field(default_factory=default_detectors)
     speech_gate: bool = Field(default=True, description="Silero VAD vetoes speech-like false alarms")
     background_horizon_s: float = Field(default=20.0, gt=1.0)
+    persist_s: float = Field(default=1.5, ge=0, description=(
+        "an event is re-observed on the blocks of this long after it was decided, so event rules with a "
+        "minimum duration (the default 1 s) still start an incident for a single shot"))
 
     def analysis(self) -> AudioAnalysisConfig:
         """The analysis config of this analyser."""
@@ -90,6 +93,7 @@ class AudioEventsAnalyser(Analyser[AudioContext]):
         self.config = config
         self._analyzer = AudioAnalyzer(config.analysis())  # a detector that cannot load fails here, at start
         self._started = False
+        self._recent: list[tuple[float, Observation]] = []  # (re-observe until stream time, observation)
 
     def analyse(self, ctx: AudioContext) -> list[Observation]:
         """Observations decided with this block."""
@@ -98,7 +102,12 @@ class AudioEventsAnalyser(Analyser[AudioContext]):
             self._analyzer.set_origin(block.start)
             self._started = True
         self._analyzer.ctx.extras["spl_at_0dbfs"] = block.spl_at_0dbfs
-        return [to_observation(e) for e in self._analyzer.process(block.samples)]
+        assert isinstance(self.config, AudioEventsConfig)
+        now = ctx.item.stream_time
+        fresh = [to_observation(e) for e in self._analyzer.process(block.samples)]
+        held = [obs for until, obs in self._recent if until >= now]
+        self._recent = [(u, o) for u, o in self._recent if u >= now] + [(now + self.config.persist_s, o) for o in fresh]
+        return fresh + held
 
     def finish(self) -> list[Observation]:
         """End of stream: observations still pending."""

@@ -84,7 +84,9 @@ def test_audio_events_analyser_cannot_start_with_a_broken_classifier(tmp_path: P
         ANALYSERS.create(config.feeds[0].analysers[0])
 
 
-def test_the_worker_runs_a_microphone_to_stix(tmp_path: Path, audio_media: Path) -> None:
+@pytest.mark.parametrize("audio_rules", [pytest.param(True, id="audio-event-rules"),
+                                         pytest.param(False, id="default-event-rules")])
+def test_the_worker_runs_a_microphone_to_stix(tmp_path: Path, audio_media: Path, audio_rules: bool) -> None:
     """The site's worker with an audio feed: incidents per sound, microphone sensor, STIX with the segment."""
     import json
 
@@ -94,7 +96,7 @@ def test_the_worker_runs_a_microphone_to_stix(tmp_path: Path, audio_media: Path)
     from detectors.worker import Worker
 
     write_demo_scene(tmp_path / "mic.wav", media=audio_media)
-    rules = {k: v.model_dump() for k, v in AUDIO_EVENT_RULES.items()}
+    rules = {k: v.model_dump() for k, v in AUDIO_EVENT_RULES.items()} if audio_rules else {}
     config = parse_site_config({
         "feeds": [{"id": "mic-1", "area": "north-gate",
                    "source": {"type": "audio_file", "path": str(tmp_path / "mic.wav")},
