@@ -50,7 +50,9 @@ class FaceRedactor:
             # heads too small for a face detector are still heads: blur the top of each person box
             regions.append((int(box.x * width), int(box.y * height), int(box.w * width),
                             max(1, int(box.h * height * 0.25))))
-        for x, y, w, h in regions:
+        # a fixed order: overlapping blurs do not commute, and OpenCV's threaded detector returns faces in
+        # any order; the same frame must give the same bytes (and SHA-256) on a replay
+        for x, y, w, h in sorted(set(regions)):
             pad = max(2, int(0.15 * max(w, h)))
             x0, y0 = max(0, x - pad), max(0, y - pad)
             x1, y1 = min(width, x + w + pad), min(height, y + h + pad)
