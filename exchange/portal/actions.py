@@ -168,9 +168,16 @@ class PublishForm:
                            zone=self.zone, municipality=self.municipality, tlp=self.tlp,  # type: ignore[arg-type]
                            created_by_ref=author, key=key, sharing=sharing)
         if self.guidance_text:
-            objs += build_guidance(alert_ref=objs[0]["id"], name=self.guidance_title or self.name,
-                                   description=self.guidance_text, tlp=self.tlp,  # type: ignore[arg-type]
-                                   created_by_ref=author, sharing=sharing)
+            # The guidance and its link to the alert concern the alert's area: say so, or the policy's
+            # jurisdiction rule keeps them from the local authority that receives the alert.
+            areas = [self.municipality] if self.municipality else []
+            scoped = Sharing(recipients=sharing.recipients, widened_areas=sharing.widened_areas, areas=areas)
+            guidance = build_guidance(alert_ref=objs[0]["id"], name=self.guidance_title or self.name,
+                                      description=self.guidance_text, tlp=self.tlp,  # type: ignore[arg-type]
+                                      created_by_ref=author, sharing=scoped)
+            if scoped.payload():
+                guidance[1].setdefault("extensions", {})[CONTEXT_EXT] = context_extension(sharing=scoped)
+            objs += guidance
         return objs
 
 

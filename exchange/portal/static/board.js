@@ -47,7 +47,14 @@
     holder.innerHTML = html.trim();
     const card = holder.firstElementChild;
     const old = alertsEl.querySelector('[data-alert-id="' + CSS.escape(id) + '"]');
-    if (old) { old.replaceWith(card); } else {
+    if (old) {
+      const typing = old.querySelector("input[name=note]");
+      if (typing && document.activeElement === typing) {  // do not lose what someone is typing
+        card.querySelector("input[name=note]").value = typing.value;
+      }
+      old.replaceWith(card);
+      if (typing && document.activeElement === document.body) { card.querySelector("input[name=note]").focus(); }
+    } else {
       const empty = alertsEl.querySelector(".empty");
       if (empty) { empty.remove(); }
       alertsEl.prepend(card);
@@ -106,7 +113,7 @@
       });
       const data = await response.json().catch(function () { return {}; });
       out.textContent = response.ok ? button.textContent + " ✓" : (data.description || data.title || response.status);
-      if (response.ok) { form.closest(".card").dataset.status = button.value; }
+      if (response.ok) { showAlert(form.dataset.alert, false); }
     } finally { button.disabled = false; }
   });
 
