@@ -11,13 +11,16 @@ than either. Its incident id is derived from the pair, so replays give the same 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from detectors.events import Detection, Phase
+from detectors.feeds.base import FeedHealth
+from detectors.sinks.base import SINKS, Sink, SinkConfig, SinkSpec
 
 FUSION_NAMESPACE = uuid.UUID("0b8e6c52-3f0a-5a3e-9d7e-5c1f2a4b6d80")
 AUDIO_KINDS = frozenset({"microphone"})
@@ -162,4 +165,44 @@ def fuse(detections: Iterable[Detection], config: FusionConfig | None = None) ->
     return Fuser(config).add_all(detections)
 
 
-__all__ = ["DEFAULT_RULES", "FusionConfig", "FusionRule", "Fuser", "fuse"]
+class FusionSinkConfig(SinkConfig):
+    """A sink in front of other sinks: forwards every detection and adds the linked alerts.
+
+    `sinks: [{type: fusion, links: {mic-1: [cam-1]}, sinks: [{type: taxii, ...}]}]` in a site config
+    fuses the worker's audio and video incidents without any change to the worker.
+    """
+
+    type: Literal["fusion"] = "fusion"
+    rules: list[FusionRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
+    links: dict[str, list[str]] = Field(default_factory=dict)
+    sinks: list[SinkSpec] = Field(min_length=1, description="where detections and linked alerts go")
+
+
+class FusionSink(Sink):
+    """Forwards detections to its inner sinks, followed by the linked alerts they complete."""
+
+    def __init__(self, config: FusionSinkConfig, inner: Sequence[Sink] | None = None) -> None:
+        self.fuser = Fuser(FusionConfig(rules=config.rules, links=config.links))
+        self.inner = list(inner) if inner is not None else [SINKS.create(c) for c in config.sinks]
+
+    def emit(self, detection: Detection) -> None:
+        """Forward the detection, then any linked alert it starts, raises or ends."""
+        for item in (detection, *self.fuser.add(detection)):
+            for sink in self.inner:
+                sink.emit(item)
+
+    def health(self, health: FeedHealth) -> None:
+        """Forward feed health."""
+        for sink in self.inner:
+            sink.health(health)
+
+    def close(self) -> None:
+        """Close the inner sinks."""
+        for sink in self.inner:
+            sink.close()
+
+
+SINKS.add(FusionSinkConfig, FusionSink)
+
+
+__all__ = ["DEFAULT_RULES", "FusionConfig", "FusionRule", "FusionSink", "FusionSinkConfig", "Fuser", "fuse"]

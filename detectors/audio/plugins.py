@@ -1,3 +1,4 @@
-"""Imports every built-in audio detector so that each registers itself."""
+"""Imports every built-in audio plugin so that each registers itself (and the audio/video fusion sink)."""
 
+from detectors import fusion  # noqa: F401
 from detectors.audio import classifier, crowd, feeds, glass, impulse, tonal, worker  # noqa: F401

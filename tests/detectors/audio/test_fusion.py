@@ -70,3 +70,26 @@ def test_updates_raise_the_alert_and_it_ends_when_both_incidents_end() -> None:
     assert fuser.add(replace(scream(), phase=Phase.END)) == []
     ended = fuser.add(replace(violence(), phase=Phase.END))
     assert [a.phase for a in ended] == [Phase.END] and ended[0].ended is not None
+
+
+def test_fusion_sink_in_a_site_config_forwards_detections_and_adds_linked_alerts() -> None:
+    from detectors.config import parse_site_config
+    from detectors.sinks.base import SINKS
+    from detectors.sinks.callback import register_callback
+
+    got: list[Detection] = []
+    register_callback("fusion-test", got.append)
+    config = parse_site_config({
+        "feeds": [{"id": "mic-1", "source": {"type": "audio_file", "path": "x.wav"},
+                   "analysers": [{"type": "audio_events"}]}],
+        "sinks": [{"type": "fusion", "links": {"mic-1": ["cam-1"]},
+                   "sinks": [{"type": "callback", "name": "fusion-test"}]}],
+    })
+    sink = SINKS.create(config.sinks[0])
+    for d in (scream(zone=None), violence(zone=None)):
+        sink.emit(d)
+    sink.close()
+    assert [d.detector for d in got] == ["test", "test", "fusion/scream-violence"]
+    with pytest.raises(Exception, match="sinks"):
+        parse_site_config({"feeds": config.model_dump(mode="json")["feeds"],
+                           "sinks": [{"type": "fusion", "sinks": []}]})
