@@ -95,26 +95,37 @@ class Fuser:
     def add(self, detection: Detection) -> list[Detection]:
         """Take one detection of any sensor; return the linked alerts it starts, raises or ends."""
         self._incidents[detection.incident_id] = detection
+        self._prune(detection)
         is_audio = detection.sensor_kind in AUDIO_KINDS
         out: list[Detection] = []
         for key, pair in list(self._pairs.items()):
             if detection.incident_id in (pair.audio_id, pair.video_id):
                 out.extend(self._refresh(key, pair, detection))
-        if detection.phase is not Phase.END:
-            for other in list(self._incidents.values()):
-                if (other.sensor_kind in AUDIO_KINDS) == is_audio or other.phase is Phase.END:
-                    continue
-                audio, video = (detection, other) if is_audio else (other, detection)
-                for rule in self.config.rules:
-                    key = (rule.name, audio.incident_id, video.incident_id)
-                    if (key not in self._pairs and audio.category in rule.audio and video.category in rule.video
-                            and self.co_located(audio, video) and self.close_in_time(audio, video, rule.window_s)):
-                        pair = _Pair(self._link(rule, audio, video), audio.incident_id, video.incident_id)
-                        self._pairs[key] = pair
-                        out.append(pair.alert)
         if detection.phase is Phase.END:
-            self._incidents.pop(detection.incident_id, None)
+            return out
+        # ended incidents stay pairable for the rule window: recorded feeds are analysed at different
+        # speeds, so the scream may be over (in arrival order) before the camera reports the fight
+        for other in list(self._incidents.values()):
+            if (other.sensor_kind in AUDIO_KINDS) == is_audio:
+                continue
+            audio, video = (detection, other) if is_audio else (other, detection)
+            for rule in self.config.rules:
+                key = (rule.name, audio.incident_id, video.incident_id)
+                if (key not in self._pairs and audio.category in rule.audio and video.category in rule.video
+                        and self.co_located(audio, video) and self.close_in_time(audio, video, rule.window_s)):
+                    pair = _Pair(self._link(rule, audio, video), audio.incident_id, video.incident_id)
+                    if other.phase is Phase.END:
+                        pair.ended.add(other.incident_id)
+                    self._pairs[key] = pair
+                    out.append(pair.alert)
         return out
+
+    def _prune(self, newest: Detection) -> None:
+        horizon = newest.last_seen - timedelta(seconds=max((r.window_s for r in self.config.rules), default=0.0))
+        paired = {i for p in self._pairs.values() for i in (p.audio_id, p.video_id)}
+        for ident, seen in list(self._incidents.items()):
+            if seen.phase is Phase.END and seen.last_seen < horizon and ident not in paired:
+                del self._incidents[ident]
 
     def add_all(self, detections: Iterable[Detection]) -> list[Detection]:
         """Feed detections in arrival order; return every linked alert."""
@@ -129,6 +140,9 @@ class Fuser:
             if len(pair.ended) < 2:
                 return []
             del self._pairs[key]
+            for ident in (pair.audio_id, pair.video_id):
+                if not any(ident in (p.audio_id, p.video_id) for p in self._pairs.values()):
+                    self._incidents.pop(ident, None)
             end = max(d.last_seen for d in (audio, video) if d is not None)
             return [replace(pair.alert, phase=Phase.END, revision=pair.alert.revision + 1, ended=end,
                             last_seen=end)]

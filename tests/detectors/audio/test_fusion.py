@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,38 @@ def test_fusion_sink_in_a_site_config_forwards_detections_and_adds_linked_alerts
     with pytest.raises(Exception, match="sinks"):
         parse_site_config({"feeds": config.model_dump(mode="json")["feeds"],
                            "sinks": [{"type": "fusion", "sinks": []}]})
+
+
+def test_worker_links_a_scream_with_the_fight_the_camera_sees(tmp_path: Path) -> None:
+    """A camera on a fight from 5 s and a microphone hearing a scream at 5.5 s, same zone: one linked alert."""
+    from detectors.audio import synth
+    from detectors.config import parse_site_config
+    from detectors.sinks.callback import register_callback
+    from detectors.synthetic import fight_scene
+    from detectors.worker import Worker
+
+    from .conftest import write_wav
+
+    clip = fight_scene().write(tmp_path / "fight.avi")
+    mic = write_wav(tmp_path / "mic.wav", synth.place(synth.crowd_noise(12, 2, 0.01), synth.scream(1.2, 1000, 1),
+                                                      5.5, 20))
+    got: list[Detection] = []
+    register_callback("fusion-e2e", got.append)
+    config = parse_site_config({
+        "feeds": [
+            {"id": "cam-1", "area": "stage-left", "source": {"type": "file", "path": str(clip)},
+             "analysers": [{"type": "motion"}, {"type": "crowd-motion"}]},
+            {"id": "mic-1", "area": "stage-left", "source": {"type": "audio_file", "path": str(mic)},
+             "analysers": [{"type": "audio_events"}]},
+        ],
+        "sinks": [{"type": "fusion", "sinks": [{"type": "callback", "name": "fusion-e2e"}]}],
+        "evidence": {"directory": str(tmp_path / "evidence")},
+    })
+    Worker(config).run()
+    starts = {(d.sensor_id, d.category, d.detector) for d in got if d.phase is Phase.START}
+    assert ("cam-1", "violence", "fusion/scream-violence") in starts
+    assert {("mic-1", "scream"), ("cam-1", "violence")} <= {(s, c) for s, c, _ in starts}
+    linked = next(d for d in got if d.detector == "fusion/scream-violence")
+    assert linked.zone == "stage-left" and linked.audio_segment is not None
+    assert linked.confidence >= max(int(linked.attributes["audio_confidence"]),
+                                    int(linked.attributes["video_confidence"]))
