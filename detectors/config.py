@@ -80,6 +80,11 @@ class FeedSetup(_Strict):
             if missing:
                 raise ValueError(f"analysers.{i} ({analyser.type}) names unknown zones {missing}; "
                                  f"this feed has {names}")
+            present = {a.type for a in self.analysers}
+            for group in analyser.requires():
+                if not present.intersection(group):
+                    raise ValueError(f"analysers.{i} ({analyser.type}) needs a {' or '.join(group)} "
+                                     f"analyser on the same feed")
         return self
 
 

@@ -110,6 +110,10 @@ class AnalyserConfig(PluginConfig):
         """Zones this analyser refers to (checked against the feed's zones)."""
         return ()
 
+    def requires(self) -> Sequence[tuple[str, ...]]:
+        """Analyser types this one reads from: one of each group must run on the same feed."""
+        return ()
+
 
 class Analyser(ABC, Generic[Ctx]):
     """Finds observations in analysed items of one feed; one instance per feed (it may keep state)."""

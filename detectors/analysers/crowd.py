@@ -28,6 +28,10 @@ class CrowdDensityConfig(AnalyserConfig):
         """The zones named in this config."""
         return self.zones or ()
 
+    def requires(self) -> Sequence[tuple[str, ...]]:
+        """Density counts detector boxes or tracks."""
+        return [("hog", "onnx")] if self.source == "objects" else [("tracker",)]
+
 
 @ANALYSERS.register(CrowdDensityConfig)
 class CrowdDensity(Analyser[FrameContext]):

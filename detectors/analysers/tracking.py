@@ -6,6 +6,7 @@ velocity prediction; a track is confirmed after `min_hits` and dropped after `ma
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -31,6 +32,10 @@ class TrackerConfig(AnalyserConfig):
     max_centre_distance: float = Field(default=0.08, ge=0, le=1, description="normalised, when IoU fails")
     min_hits: int = Field(default=2, ge=1)
     max_age_s: float = Field(default=1.5, gt=0)
+
+    def requires(self) -> Sequence[tuple[str, ...]]:
+        """The tracker follows detector boxes or motion blobs."""
+        return [("hog", "onnx")] if self.source == "objects" else [("motion",)]
 
 
 @dataclass

@@ -35,6 +35,10 @@ class ZoneWatchConfig(AnalyserConfig):
         """The zones named in this config."""
         return self.zones or ()
 
+    def requires(self) -> Sequence[tuple[str, ...]]:
+        """Zone logic reads tracks."""
+        return [("tracker",)]
+
 
 @ANALYSERS.register(ZoneWatchConfig)
 class ZoneWatch(Analyser[FrameContext]):

@@ -58,3 +58,18 @@ def test_bad_files_fail_with_the_field_named(tmp_path: Path, text: str, message:
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_site_config(tmp_path / "nope.yaml")
+
+
+def test_an_analyser_missing_its_input_is_refused(tmp_path: Path) -> None:
+    text = GOOD + "    analysers: [{type: motion}, {type: zones, zones: [stage]}]\n"
+    with pytest.raises(ConfigError, match=r"analysers.1 \(zones\) needs a tracker analyser on the same feed"):
+        load_site_config(write(tmp_path, text))
+    text = GOOD + "    analysers: [{type: tracker}]\n"
+    with pytest.raises(ConfigError, match=r"analysers.0 \(tracker\) needs a hog or onnx analyser"):
+        load_site_config(write(tmp_path, text))
+
+
+def test_an_analyser_naming_an_unknown_zone_is_refused(tmp_path: Path) -> None:
+    text = GOOD + "    analysers: [{type: motion}, {type: tracker, source: motion}, {type: zones, zones: [stgae]}]\n"
+    with pytest.raises(ConfigError, match=r"names unknown zones \['stgae'\]"):
+        load_site_config(write(tmp_path, text))
