@@ -32,6 +32,9 @@ class TamperingConfig(AnalyserConfig):
     move_min_response: float = Field(default=0.1, ge=0, le=1)
     learn_s: float = Field(default=2.0, ge=0, description="normal view learnt for this long before checks")
     adapt: float = Field(default=0.02, gt=0, le=1, description="baseline update rate while normal")
+    relearn_s: float | None = Field(
+        default=300.0, gt=0, description="a view moved this long becomes the new normal (None: never)"
+    )
 
 
 @ANALYSERS.register(TamperingConfig)
@@ -49,6 +52,7 @@ class Tampering(Analyser[FrameContext]):
         self._window: np.ndarray | None = None
         self._last_check = -1e9
         self._last_found: list[Observation] = []
+        self._moved_since: float | None = None
 
     def analyse(self, ctx: FrameContext) -> list[Observation]:
         """Check the frame against the learnt normal view."""
@@ -72,7 +76,13 @@ class Tampering(Analyser[FrameContext]):
         elif self._reference is not None:
             shift, response = self._shift(small)
             if shift >= cfg.move_px * cfg.width and response >= cfg.move_min_response:
-                found.append(self._obs("moved", min(1.0, 0.6 + shift / cfg.width), shift_px=round(shift, 1)))
+                self._moved_since = now if self._moved_since is None else self._moved_since
+                if cfg.relearn_s is not None and now - self._moved_since >= cfg.relearn_s:
+                    self._reference, self._moved_since = None, None  # re-aimed for good: learn the new view
+                else:
+                    found.append(self._obs("moved", min(1.0, 0.6 + shift / cfg.width), shift_px=round(shift, 1)))
+            else:
+                self._moved_since = None
         learning = now - self._started < cfg.learn_s
         if not found:
             rate = 1.0 if self._sharpness is None else (0.2 if learning else cfg.adapt)

@@ -87,6 +87,14 @@ def test_camera_tampering_is_reported_with_its_kind(clips: Clips, run_worker: Ru
     assert 5.0 <= start.stream_time <= 7.0
 
 
+def test_a_moved_camera_becomes_normal_after_relearn_s(clips: Clips, run_worker: RunWorker) -> None:
+    scene = synthetic.tampering_scene("moved")
+    found, _ = run_worker(clips("tamper-moved", scene), [{"type": "tampering", "relearn_s": 3}])
+    start, end = found
+    assert (start.phase, end.phase) == (Phase.START, Phase.END)
+    assert end.stream_last_seen < 9.0  # re-learnt 3 s after the move at 5 s, not at the end of the clip
+
+
 def test_a_crowd_running_apart_is_panic(clips: Clips, run_worker: RunWorker) -> None:
     scene = synthetic.crowd_scene(panic_at=8.0)
     found, _ = run_worker(clips("panic", scene), [{"type": "motion"}, {"type": "crowd-motion"}])
