@@ -67,6 +67,9 @@ def class_names_of(session: OnnxSession, configured: Sequence[str] | None) -> li
     return [str(names[i]) for i in sorted(names)] if isinstance(names, dict) else [str(n) for n in names]
 
 
+_LAST_BOXES: dict[str, dict[str, list[Box]]] = {}
+
+
 @ANALYSERS.register(OnnxDetectorConfig)
 class OnnxDetector(Analyser[FrameContext]):
     """Adds detected objects to `ctx.objects`; labels in `report` also become observations."""
@@ -80,6 +83,8 @@ class OnnxDetector(Analyser[FrameContext]):
         self.class_names = class_names_of(self.session, config.class_names)
         self.input_size = config.input_size or self._model_input_size()
         self.model_name = Path(self.session.path).name
+        # last boxes per feed, shared by every instance batched together (any of them may run the batch)
+        self._last = _LAST_BOXES.setdefault(self.batch_key(), {})
 
     def _model_input_size(self) -> tuple[int, int]:
         shape = self.session.input_shape
@@ -105,6 +110,7 @@ class OnnxDetector(Analyser[FrameContext]):
         out = []
         for ctx, boxes in zip(ctxs, results, strict=True):
             ctx.objects.extend(boxes)
+            self._last[ctx.item.feed_id] = boxes
             out.append([
                 Observation(self.config.category, b.score, self.name, key=b.label, boxes=(b,),
                             model=self.model_name, model_version=self.config.model_version,
@@ -112,6 +118,11 @@ class OnnxDetector(Analyser[FrameContext]):
                 for b in boxes if b.label in self.config.report
             ])
         return out
+
+    def hold(self, ctx: FrameContext) -> list[Observation]:
+        """When the gate sees no motion the last boxes of this feed stand (still people stay found)."""
+        ctx.objects.extend(self._last.get(ctx.item.feed_id, []))
+        return []
 
     def detect(self, frames: Sequence[object]) -> list[list[Box]]:
         """Boxes per frame (normalised, labelled after `rename`)."""

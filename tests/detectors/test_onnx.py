@@ -133,3 +133,23 @@ def test_a_missing_model_stops_startup_naming_the_file(tmp_path: Path) -> None:
                                            "analysers": [{"type": "onnx", "model": "/nope/yolo.onnx"}]}]})
     with pytest.raises(PluginError, match="analyser plugin 'onnx' could not start: ONNX model not found: /nope"):
         Worker(config)
+
+
+def test_gated_frames_keep_the_last_boxes_of_their_own_feed(detector: OnnxDetector,
+                                                            face_crops: list[np.ndarray]) -> None:
+    from datetime import UTC, datetime
+
+    from detectors.analysers.base import FrameContext
+    from detectors.feeds.base import FeedItem
+
+    def ctx(feed: str, frame: np.ndarray) -> FrameContext:
+        return FrameContext(FeedItem(feed, 0, 0.0, datetime.now(UTC), frame), [])
+
+    seen = [ctx("a", face_crops[0]), ctx("b", np.zeros_like(face_crops[0]))]
+    detector.analyse_batch(seen)
+    assert seen[0].objects and not seen[1].objects
+    still_a, still_b = ctx("a", face_crops[0]), ctx("b", face_crops[0])
+    other = OnnxDetector(OnnxDetectorConfig(model=MODEL, score_threshold=0.3))  # same model: shares state
+    other.hold(still_a)
+    other.hold(still_b)
+    assert still_a.objects == seen[0].objects and still_b.objects == []
