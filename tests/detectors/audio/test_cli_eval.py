@@ -105,3 +105,15 @@ def test_demo_scene_is_found_with_full_recall_and_no_false_alarm(tmp_path: Path,
     report = evaluate_folder(tmp_path / "demo")
     for category, stats in report.as_dict()["categories"].items():  # type: ignore[union-attr]
         assert stats["recall"] == 1.0 and stats["precision"] == 1.0, (category, stats)
+
+
+def test_detect_takes_a_detector_config_and_names_its_errors(scene_wav: Path, tmp_path: Path) -> None:
+    only_shots = tmp_path / "shots.yaml"
+    only_shots.write_text("detectors:\n  - type: impulse\n    prominence_db: 12\nspeech_gate: false\n",
+                          encoding="utf-8")
+    events = detect_audio(scene_wav, config=only_shots, out=io.StringIO())
+    assert [e.category for e in events] == ["gunshot"]
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("detectors:\n  - type: impulse\n    prominance_db: 12\n", encoding="utf-8")
+    with pytest.raises(DetectorError, match="prominance_db"):
+        detect_audio(scene_wav, config=typo, out=io.StringIO())
