@@ -85,6 +85,7 @@ def run_demo(*, data_dir: Path, host: str, port: int, serve: bool, console: Cons
     from exchange.app import create_app
     from exchange.auth.caller import Caller
     from exchange.hub import Hub
+    from exchange.identity.config import IdentitySettings
     from exchange.observability import configure_logging
     from exchange.store import migrate
     from exchange.timestamps import format_timestamp, now_micros
@@ -92,7 +93,8 @@ def run_demo(*, data_dir: Path, host: str, port: int, serve: bool, console: Cons
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(database_url=f"sqlite:///{(data_dir / 'popart.db').resolve()}",
                         secret_key=SecretStr(DEMO_SECRET), demo_mode=True, host=host, port=port, log_format="text",
-                        log_level="WARNING")
+                        log_level="WARNING",
+                        identity=IdentitySettings(webauthn_origins=[f"http://localhost:{port}", f"http://127.0.0.1:{port}"]))
     site = demo_site()
     secrets = {c.secret_env: new_secret() for c in site.clients}
     hub = Hub.build(settings)
@@ -125,10 +127,19 @@ def run_demo(*, data_dir: Path, host: str, port: int, serve: bool, console: Cons
         f"Or: curl -u pn-analyst:{pn_secret} -H 'Accept: application/taxii+json;version=2.1' "
         f"{base}/{DEMO_ROOT}/collections/\n\nMetrics: {base}/metrics",
         title="POP-ART Exchange demo"))
+    from exchange.portal.demo import invitations, start_alert_trickle
+
+    portal = f"http://localhost:{port}"
+    console.print(f"[bold]Portal[/bold]: open an invitation link, create a passkey, then watch the board at "
+                  f"{portal}/portal/ (demo alerts arrive every 20 s)")
+    for org, name, url in invitations(hub, portal):
+        console.print(f"  {org} — {name}: {url}", soft_wrap=True)
     if not serve:
         hub.stop()
         return
     import uvicorn
+
+    start_alert_trickle(hub, caller)
 
     configure_logging(os.environ.get("POPART_LOG_LEVEL", "WARNING"), "text")
     console.print(f"Serving on {base} (Ctrl+C to stop)")

@@ -152,6 +152,7 @@ def me_page(request: Request, hub: HubDep) -> Response:
         for k in identity.passkeys.passkeys(active.person_id))
     body = (f'<p id="who">{html.escape(active.display_name)} — <span id="org">{html.escape(org.name if org else "")}'
             f'</span> — roles: <span id="roles">{html.escape(", ".join(active.roles))}</span></p>'
+            '<p><a id="board-link" href="/portal/">Open the live alert board</a></p>'
             f'<h2>Passkeys</h2><ul id="passkey-list">{rows}</ul>'
             '<button id="add-passkey" type="button">Add a passkey</button>'
             f'<form method="post" action="/auth/logout">{field}'

@@ -49,11 +49,10 @@
     const old = alertsEl.querySelector('[data-alert-id="' + CSS.escape(id) + '"]');
     if (old) {
       const typing = old.querySelector("input[name=note]");
-      if (typing && document.activeElement === typing) {  // do not lose what someone is typing
-        card.querySelector("input[name=note]").value = typing.value;
-      }
+      const hadFocus = typing !== null && document.activeElement === typing;
+      if (hadFocus) { card.querySelector("input[name=note]").value = typing.value; }  // keep what is being typed
       old.replaceWith(card);
-      if (typing && document.activeElement === document.body) { card.querySelector("input[name=note]").focus(); }
+      if (hadFocus) { card.querySelector("input[name=note]").focus(); }
     } else {
       const empty = alertsEl.querySelector(".empty");
       if (empty) { empty.remove(); }
