@@ -93,7 +93,7 @@ class CrowdNoiseDetector(AudioDetector):
                 since = state[0] if state[1] < 0 else state[1]
                 due = cfg.min_duration_s + WINDOW / FRAME_RATE if state[1] < 0 else cfg.report_s
                 if t - since >= due:
-                    events.append(self._event(kind, since, t, state, ctx))
+                    events.append(self._event(kind, since, t, state))
                     state[1] = t
             elif kind in self._open:
                 events.extend(self._close(kind, t))
@@ -103,10 +103,9 @@ class CrowdNoiseDetector(AudioDetector):
         state = self._open.pop(kind)
         if state[1] < 0 or t - state[1] < 0.5:
             return []
-        return [self._event(kind, state[1], t, state, None)]
+        return [self._event(kind, state[1], t, state)]
 
-    def _event(self, kind: str, start: float, end: float, state: list[float],
-               ctx: AnalysisContext | None) -> AudioEvent:
+    def _event(self, kind: str, start: float, end: float, state: list[float]) -> AudioEvent:
         cfg = self.config
         ref = cfg.surge_db if kind == "surge" else (cfg.drop_db or 10.0) if kind == "drop" else 3.0
         attrs: dict[str, float | str] = {"kind": kind, "change_db": round(state[2], 1),

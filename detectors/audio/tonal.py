@@ -99,7 +99,7 @@ class ScreamDetector(AudioDetector):
         """Extend the open harmonic run; judge runs that ended."""
         h, cfg = ctx.history, self.config
         start, stop = max(self._runs.cursor, h.base), h.end
-        if stop <= start:
+        if stop <= start and not ctx.final:
             return []
         f0 = h.col("f0_hz", start, stop)
         mask = ((h.col("harmonicity", start, stop) >= cfg.min_harmonicity)
@@ -109,9 +109,7 @@ class ScreamDetector(AudioDetector):
 
     def flush(self, ctx: AnalysisContext) -> list[AudioEvent]:
         """Judge the open run."""
-        return self.update(ctx) if ctx.history.end > self._runs.cursor else [
-            e for run in self._runs.feed(np.zeros(0, dtype=bool), self._runs.cursor, True)
-            for e in self._judge(ctx, run)]
+        return self.update(ctx)
 
     def _judge(self, ctx: AnalysisContext, run: _Run) -> list[AudioEvent]:
         h, cfg = ctx.history, self.config
@@ -172,7 +170,7 @@ class SirenDetector(AudioDetector):
         h, cfg = ctx.history, self.config
         start, stop = max(self._runs.cursor, h.base), h.end
         events: list[AudioEvent] = []
-        if stop > start:
+        if stop > start or ctx.final:
             f0 = h.col("f0_hz", start, stop)
             mask = ((h.col("harmonicity", start, stop) >= cfg.min_harmonicity)
                     & (f0 >= cfg.f0_min_hz) & (f0 <= cfg.f0_max_hz)

@@ -134,3 +134,10 @@ def test_a_loud_concert_fires_nothing_but_a_shot_over_it_is_found() -> None:
     assert analyse_signal(show) == []
     events = analyse_signal(synth.place(show, synth.gunshot(3, peak=0.6), 21.3))
     assert [(e.category, round(e.start, 1)) for e in events] == [("gunshot", 21.3)]
+
+
+def test_sounds_cut_by_the_end_of_the_stream_are_still_reported() -> None:
+    x = synth.place(synth.pink_noise(8, 15, 0.01), synth.scream(1.5, 1000, 4), 6.8, 20)  # runs past the end
+    y = synth.place(synth.pink_noise(10, 16, 0.01), synth.siren(6, "yelp"), 6.0, 12)
+    assert [e.category for e in analyse_signal(x)] == ["scream"]
+    assert max(e.end for e in analyse_signal(y)) == pytest.approx(10.0, abs=0.1)
