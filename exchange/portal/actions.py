@@ -119,6 +119,7 @@ class PublishForm:
     guidance_title: str = ""
     guidance_text: str = ""
     collection: str | None = None
+    detections: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> PublishForm:
@@ -156,14 +157,15 @@ class PublishForm:
                    criticality=criticality, venue=text("venue") or None, zone=text("zone") or None,
                    municipality=text("municipality") or None, tlp=tlp, recipients=items("recipients"),
                    widened_areas=items("widened_areas"), guidance_title=text("guidance_title", 300),
-                   guidance_text=text("guidance_text", 4000), collection=text("collection") or None)
+                   guidance_text=text("guidance_text", 4000), collection=text("collection") or None,
+                   detections=items("detections"))
 
     def objects(self, org_id: str, key: str) -> list[dict[str, Any]]:
         """The alert (and its guidance) as profile STIX objects."""
         sharing = Sharing(recipients=[Recipient(org=o) for o in self.recipients],
                           widened_areas=list(self.widened_areas))
         author = org_identity(org_id)
-        objs = build_alert(name=self.name, detection_refs=[], description=self.description or None,
+        objs = build_alert(name=self.name, detection_refs=self.detections, description=self.description or None,
                            categories=self.categories, criticality=self.criticality, venue=self.venue,
                            zone=self.zone, municipality=self.municipality, tlp=self.tlp,  # type: ignore[arg-type]
                            created_by_ref=author, key=key, sharing=sharing)
@@ -187,9 +189,19 @@ def require_publisher(caller: Caller) -> None:
         raise Forbidden("publishing alerts needs the coordinator role")
 
 
+def _check_detections(hub: Hub, caller: Caller, form: PublishForm) -> None:
+    if any(not d.startswith("observed-data--") for d in form.detections):
+        raise BadRequest("detections: observed-data ids")
+    if form.detections:
+        seen = {o["id"] for _, o in board.visible_objects(hub.db, caller, ("observed-data",), form.detections)}
+        if missing := sorted(set(form.detections) - seen):
+            raise NotFound(f"no detection {missing[0]!r}")
+
+
 def preview(hub: Hub, caller: Caller, form: PublishForm) -> list[dict[str, Any]]:
     """Which organisations (and roles) the policy would grant the alert to, if it were sent now."""
     require_publisher(caller)
+    _check_detections(hub, caller, form)
     policy = hub.policy
     objs = form.objects(caller.org_id, f"preview-{uuid.uuid4()}")
     names = _org_names(hub)
@@ -213,6 +225,7 @@ def preview(hub: Hub, caller: Caller, form: PublishForm) -> list[dict[str, Any]]
 def publish(hub: Hub, caller: Caller, form: PublishForm) -> dict[str, Any]:
     """Send the alert (and its guidance) through ingest; returns the alert id and the collection."""
     require_publisher(caller)
+    _check_detections(hub, caller, form)
     objs = form.objects(caller.org_id, f"portal-{uuid.uuid4()}")
     target = _target(hub, caller, [form.collection] if form.collection else ["alerts"])
     _ingest(hub, caller, target, objs)

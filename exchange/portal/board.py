@@ -23,6 +23,7 @@ from stix_profiles.constants import (
     INCIDENT_CORE_EXT,
     LABEL_ACK,
     LABEL_BEST_PRACTICE,
+    LABEL_DETECTION,
     STATUS_LABEL_PREFIX,
     TLP_BY_MARKING,
 )
@@ -52,7 +53,7 @@ class AlertCard:
     producer: str | None
     guidance: list[dict[str, str]] = field(default_factory=list)
     feedback: list[dict[str, str]] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)  # data: URIs of visible, redacted images
+    evidence: list[dict[str, str]] = field(default_factory=list)  # visible, redacted evidence
 
     @property
     def status(self) -> str:
@@ -139,19 +140,42 @@ def cards(objects: list[tuple[str, dict[str, Any]]], limit: int) -> list[AlertCa
     return ordered[:limit]
 
 
-def _evidence(by_id: dict[str, dict[str, Any]], inc: dict[str, Any]) -> list[str]:
+def _evidence(by_id: dict[str, dict[str, Any]], inc: dict[str, Any]) -> list[dict[str, str]]:
+    """The caller-visible evidence of an alert (through its detections): inline images, links, or hashes."""
     refs = list(inc.get("extensions", {}).get(INCIDENT_CORE_EXT, {}).get("other_object_refs", []))
     for ref in list(refs):
         observed = by_id.get(ref)
         if observed is not None and observed["type"] == "observed-data":
             refs += observed.get("object_refs", [])
-    images = []
+    found = []
     for ref in refs:
         art = by_id.get(ref)
-        if art is not None and art["type"] == "artifact" and str(art.get("mime_type", "")).startswith("image/") \
-                and art.get("payload_bin"):
-            images.append(f"data:{art['mime_type']};base64,{art['payload_bin']}")
-    return images[:3]
+        if art is None or art["type"] != "artifact":
+            continue
+        mime, url = str(art.get("mime_type", "")), str(art.get("url", ""))
+        if art.get("payload_bin") and mime.startswith("image/"):
+            found.append({"kind": "image", "src": f"data:{mime};base64,{art['payload_bin']}"})
+        elif url.startswith(("https://", "http://")):
+            found.append({"kind": "link", "href": url})
+        else:
+            digest = str(art.get("hashes", {}).get("SHA-256", ""))
+            found.append({"kind": "held", "ref": digest[:16]})
+    return found[:3]
+
+
+def detections(objects: list[tuple[str, dict[str, Any]]], limit: int) -> list[dict[str, Any]]:
+    """Recent detections the caller may see (newest first), to promote one to an alert."""
+    out = []
+    for _, o in objects:
+        if o["type"] != "observed-data" or LABEL_DETECTION not in o.get("labels", []):
+            continue
+        ctx = o.get("extensions", {}).get(CONTEXT_EXT, {})
+        category = next((lbl.removeprefix(CATEGORY_LABEL_PREFIX) for lbl in o.get("labels", [])
+                         if lbl.startswith(CATEGORY_LABEL_PREFIX)), "")
+        out.append({"id": o["id"], "category": category, "zone": ctx.get("zone") or "",
+                    "venue": ctx.get("venue") or "", "municipality": ctx.get("municipality") or "",
+                    "confidence": o.get("confidence"), "observed": o.get("first_observed", "")})
+    return sorted(out, key=lambda d: str(d["observed"]), reverse=True)[:limit]
 
 
 def library(db: Database, caller: Caller, q: str) -> list[dict[str, str]]:

@@ -171,8 +171,10 @@ async def publish_page(request: Request, hub: HubDep) -> Response:
     actions.require_publisher(caller)
     targets = await run_in_threadpool(actions.writable, hub, caller)
     orgs = await run_in_threadpool(actions.organisations, hub)
+    found_detections = await run_in_threadpool(
+        lambda: board.detections(board.visible_objects(hub.db, caller, ("observed-data",)), 50))
     return _render(hub, request, "publish.html", "publish", caller, csrf, targets=targets, orgs=orgs,
-                   tlp_levels=actions.TLP_LEVELS)
+                   tlp_levels=actions.TLP_LEVELS, detections=found_detections)
 
 
 @router.post("/publish/preview", include_in_schema=False)

@@ -104,3 +104,27 @@ def test_fragments_follow_the_acl(running: RunningHub) -> None:
         assert c.get(f"/portal/fragments/alert/{a['id']}").status_code == 404
         assert a["name"] not in c.get("/portal/fragments/map").text
     json.dumps(a)
+
+
+def test_a_detection_promoted_to_an_alert_brings_its_evidence_to_those_who_may_see_it(running: RunningHub) -> None:
+    from stix_profiles.detection import build_detection_objects
+    from stix_profiles.examples import camera_facts
+
+    facts = camera_facts().model_copy(update={"municipality": "madrid", "venue": "Estadio", "sensor_id": "cam-e2"})
+    detection = build_detection_objects(facts)
+    post(running, "pn-coordinator", detection, collection="detections")
+    det_id = detection[0]["id"]
+    form = {"name": "promoted fight", "tlp": "green", "municipality": "madrid", "zone": "north-stand",
+            "detections": [det_id]}
+    with httpx.Client(base_url=running.url, auth=running.auth("pn-coordinator")) as c:
+        sent = c.post("/portal/publish", json=form)
+        assert sent.status_code == 201, sent.text
+        alert_id = sent.json()["id"]
+        card = c.get(f"/portal/fragments/alert/{alert_id}").text
+        assert "sha256 9f9f9f9f" in card  # the evidence the police may see (kept by the sensor operator)
+        bad = c.post("/portal/publish/preview", json={**form, "detections": ["observed-data--" + "0" * 36]})
+        assert bad.status_code == 404
+    with httpx.Client(base_url=running.url, auth=running.auth("mad-duty")) as c:
+        card = c.get(f"/portal/fragments/alert/{alert_id}").text
+        assert "promoted fight" in card and "sha256" not in card  # Madrid gets the alert, not the detection
+        assert c.post("/portal/publish/preview", json=form).status_code == 403

@@ -12,6 +12,8 @@
      "widened_areas", "guidance_title", "guidance_text", "collection"].forEach(function (key) {
       data[key] = form.elements[key].value;
     });
+    const detection = form.elements.detection;
+    data.detections = detection && detection.value ? [detection.value] : [];
     data.recipients = Array.from(form.querySelectorAll('input[name="recipients"]:checked')).map(function (box) {
       return box.value;
     });
@@ -43,6 +45,20 @@
       });
       result.textContent = "";
     } catch (error) { result.textContent = error.message; }
+  }
+
+  const detection = form.elements.detection;
+  if (detection) {
+    detection.addEventListener("change", function () {  // promoting a detection fills in what it knows
+      const chosen = detection.selectedOptions[0];
+      if (!chosen || !chosen.value) { return; }
+      const d = chosen.dataset;
+      form.elements.categories.value = d.category;
+      form.elements.zone.value = d.zone;
+      form.elements.venue.value = d.venue;
+      form.elements.municipality.value = d.municipality;
+      if (!form.elements.name.value) { form.elements.name.value = d.category + (d.zone ? " — " + d.zone : ""); }
+    });
   }
 
   document.getElementById("preview").addEventListener("click", function () {
