@@ -178,8 +178,9 @@ def detections(objects: list[tuple[str, dict[str, Any]]], limit: int) -> list[di
     return sorted(out, key=lambda d: str(d["observed"]), reverse=True)[:limit]
 
 
-def library(db: Database, caller: Caller, q: str) -> list[dict[str, str]]:
-    """Guidance and best practices the caller may see, matching `q` (case-insensitive, every word)."""
+def library(db: Database, caller: Caller, q: str, topic: str = "") -> list[dict[str, str]]:
+    """Guidance and best practices (training material included) the caller may see, matching every word of `q`
+    and, when given, the topic."""
     words = [w for w in q.lower().split() if w]
     items = []
     for _, o in visible_objects(db, caller, ("course-of-action", "note")):
@@ -190,7 +191,7 @@ def library(db: Database, caller: Caller, q: str) -> list[dict[str, str]]:
         kind = "best-practice" if o["type"] == "note" else "guidance"
         topics = [lbl.split(":", 1)[1] for lbl in o.get("labels", []) if lbl.startswith("popart-topic:")]
         hay = " ".join([title, text, *topics]).lower()
-        if all(w in hay for w in words):
+        if all(w in hay for w in words) and (not topic or topic in topics):
             items.append({"id": o["id"], "kind": kind, "title": title, "text": text, "topics": ", ".join(topics),
                           "tlp": tlp_of(o), "created": o.get("created", "")})
     return sorted(items, key=lambda i: i["created"], reverse=True)
@@ -207,18 +208,18 @@ class Dashboard:
     total: int
 
 
-def dashboard(alerts: list[AlertCard]) -> Dashboard:
-    """Counts per day and category, and per zone."""
+def dashboard(items: list[tuple[str, list[str], str]]) -> Dashboard:
+    """Counts per day and category, and per zone, of (timestamp, categories, zone) items."""
     by_day: dict[str, Counter[str]] = {}
     zones: Counter[str] = Counter()
     cats: set[str] = set()
-    for a in alerts:
-        day = a.created[:10]
-        for cat in a.categories or ["uncategorised"]:
+    for created, categories, zone in items:
+        day = created[:10]
+        for cat in categories or ["uncategorised"]:
             by_day.setdefault(day, Counter())[cat] += 1
             cats.add(cat)
-        zones[a.zone or a.municipality or "—"] += 1
+        zones[zone or "—"] += 1
     days = sorted(by_day)
-    return Dashboard(days, sorted(cats), {d: dict(by_day[d]) for d in days}, zones.most_common(12), len(alerts))
+    return Dashboard(days, sorted(cats), {d: dict(by_day[d]) for d in days}, zones.most_common(12), len(items))
 
 

@@ -192,15 +192,18 @@ async def publish(request: Request, hub: HubDep, caller: CallerDep) -> Response:
 
 
 @router.get("/library", include_in_schema=False)
-async def library_page(request: Request, hub: HubDep,
-                       q: Annotated[str, Query(max_length=200)] = "") -> Response:
+async def library_page(request: Request, hub: HubDep, q: Annotated[str, Query(max_length=200)] = "",
+                       topic: Annotated[str, Query(max_length=100)] = "") -> Response:
     """Guidance and best practices, searchable."""
     found = await run_in_threadpool(_page_caller, hub, request)
     if found is None:
         return _login()
     caller, csrf = found
-    items = await run_in_threadpool(board.library, hub.db, caller, q)
-    return _render(hub, request, "library.html", "library", caller, csrf, items=items, q=q)
+    items = await run_in_threadpool(board.library, hub.db, caller, q, topic)
+    topics = sorted({t.strip() for i in await run_in_threadpool(board.library, hub.db, caller, "")
+                     for t in i["topics"].split(",") if t.strip()})
+    return _render(hub, request, "library.html", "library", caller, csrf, items=items, q=q, topic=topic,
+                   topics=topics)
 
 
 @router.get("/dashboard", include_in_schema=False)
@@ -210,10 +213,13 @@ async def dashboard_page(request: Request, hub: HubDep) -> Response:
     if found is None:
         return _login()
     caller, csrf = found
-    alerts = await run_in_threadpool(lambda: board.cards(board.visible_objects(hub.db, caller, ("incident",)), 5000))
-    d = board.dashboard(alerts)
+    objects = await run_in_threadpool(board.visible_objects, hub.db, caller, ("incident", "observed-data"))
+    alerts = board.cards(objects, 100_000)
+    d = board.dashboard([(a.created, a.categories, charts.zone_of(a)) for a in alerts])
+    seen = board.detections(objects, 100_000)
+    dd = board.dashboard([(str(x["observed"]), [x["category"]], x["zone"] or x["municipality"]) for x in seen])
     return _render(hub, request, "dashboard.html", "dashboard", caller, csrf, d=d, c=charts.stacked_bars(d),
-                   zone_max=max((n for _, n in d.by_zone), default=1))
+                   dd=dd, cd=charts.stacked_bars(dd), zone_max=max((n for _, n in d.by_zone), default=1))
 
 
 @router.get("/compliance", include_in_schema=False)

@@ -109,3 +109,23 @@ def test_session_writes_need_the_csrf_token(running: RunningHub) -> None:
         r = c.post(f"/portal/alerts/{a['id']}/feedback", json={"status": "acknowledged"},
                    headers={"X-CSRF-Token": token.group(1)})
         assert r.status_code == 201, r.text
+
+
+def test_library_search_and_topics_and_the_dashboard_counts(running: RunningHub) -> None:
+    from stix_profiles import build_best_practice
+
+    note = build_best_practice(title="Stewarding crowd surges", content="Open relief gates early; train stewards.",
+                               created_by_ref="identity--" + str(uuid.uuid4()), topics=["training", "crowd"],
+                               tlp="clear")
+    post(running, "pn-coordinator", note, collection="feedback")
+    with httpx.Client(base_url=running.url, headers=session_of(running, SEV, ["field_officer"])) as c:
+        assert "Stewarding crowd surges" in c.get("/portal/library", params={"q": "relief gates"}).text
+        assert "Stewarding crowd surges" in c.get("/portal/library", params={"topic": "training"}).text
+        assert "Stewarding crowd surges" not in c.get("/portal/library", params={"q": "fireworks"}).text
+        assert "Stewarding crowd surges" not in c.get("/portal/library", params={"topic": "medical"}).text
+    with httpx.Client(base_url=running.url, headers=session_of(running, PN, ["coordinator"])) as c:
+        before = int(re.search(r'id="total">(\d+)<', c.get("/portal/dashboard").text).group(1))  # type: ignore[union-attr]
+        post(running, "pn-coordinator", [alert("dashboard one", categories=["medical"], zone="fan-zone")])
+        page = c.get("/portal/dashboard").text
+        assert int(re.search(r'id="total">(\d+)<', page).group(1)) == before + 1  # type: ignore[union-attr]
+        assert "fan-zone" in page and "medical" in page
