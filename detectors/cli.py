@@ -84,9 +84,35 @@ def _detect_site(video: Path, config: Path | None, feed: str | None, fps: float,
     return parse_site_config({"feeds": [base], "evidence": {"directory": str(evidence)}}, str(config or video))
 
 
+AUDIO_SUFFIXES = frozenset({".wav", ".ogg", ".oga", ".flac", ".mp3", ".opus", ".m4a", ".aac"})
+
+
+def _has_video(path: Path) -> bool:
+    if path.suffix.lower() in AUDIO_SUFFIXES:
+        return False
+    capture = cv2.VideoCapture(str(path))
+    try:
+        return bool(capture.isOpened() and capture.read()[0])
+    finally:
+        capture.release()
+
+
+def _detect_sound(path: Path, plot: Path | None, stream: Any, *, required: bool) -> int:
+    """Audio detections of a recording (or of a video's soundtrack); returns how many were found."""
+    from detectors.audio.cli import detect_audio
+
+    try:
+        return len(detect_audio(path, plot=plot, fmt="jsonl", out=stream))
+    except DetectorError as exc:
+        if required:
+            raise
+        err.print(f"[dim]soundtrack not analysed: {exc}[/dim]")
+        return 0
+
+
 @app.command()
 def detect(
-    video: Annotated[Path, typer.Argument(help="a recorded clip")],
+    video: Annotated[Path, typer.Argument(help="a recorded clip: video, video with sound, or audio only")],
     annotate: Annotated[Path | None, typer.Option(help="write the clip with boxes, zones and events (.mp4)")] = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="jsonl records or STIX bundles")] = (
         OutputFormat.jsonl),
@@ -95,10 +121,25 @@ def detect(
     feed: Annotated[str | None, typer.Option(help="which feed of --config (default: the first)")] = None,
     fps: Annotated[float, typer.Option(help="analysed frames per second")] = 10.0,
     evidence: Annotated[Path, typer.Option(help="where redacted snapshots go")] = Path("evidence"),
+    plot: Annotated[Path | None, typer.Option(help="write the sound's spectrogram with detections (.png)")] = None,
+    audio: Annotated[bool, typer.Option(help="also analyse the soundtrack of a video")] = True,
 ) -> None:
-    """Analyse one clip and print its detections (one JSON document per line)."""
+    """Analyse one clip and print its detections (one JSON document per line): video analysers on the
+    picture, audio detectors on the sound."""
     if not video.is_file():
-        raise _fail(DetectorError(f"no such video file: {video}"))
+        raise _fail(DetectorError(f"no such file: {video}"))
+    if not _has_video(video):
+        stream = output.open("w", encoding="utf-8") if output else sys.stdout
+        try:
+            with err.status(f"listening to {video.name}…"):
+                found_sounds = _detect_sound(video, plot, stream, required=True)
+        except DetectorError as exc:
+            raise _fail(exc) from None
+        finally:
+            if output:
+                stream.close()
+        err.print(f"{found_sounds} audio detections" + (f", spectrogram: {plot}" if plot else ""))
+        return
     try:
         site = _detect_site(video, config, feed, fps, evidence)
         capture = cv2.VideoCapture(str(video))
@@ -122,6 +163,7 @@ def detect(
             stats = running.run()
         if annotator is not None:
             annotator.close()
+        sounds = _detect_sound(video, plot, stream, required=False) if audio or plot else 0
         if output:
             stream.close()
     except DetectorError as exc:
@@ -131,6 +173,7 @@ def detect(
         raise _fail(DetectorError(feed_stats.error or "the clip could not be read"))
     incidents = len({d.incident_id for d in found})
     err.print(f"{feed_stats.frames} frames analysed, {incidents} incidents, {len(found)} detections"
+              + (f", {sounds} audio detections" if sounds else "")
               + (f", annotated video: {annotate}" if annotate else ""))
 
 

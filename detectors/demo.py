@@ -57,3 +57,59 @@ def run_demo_worker(callback: Callable[[Detection], None], stop_event: threading
     config = demo_site(video, evidence_dir, loop=loop, realtime=realtime)
     worker = Worker(config, [CallbackSink(callback, on_health)])
     return worker.run(stop_event)
+
+
+def _with_microphone(config: SiteConfig, data_dir: Path) -> SiteConfig:
+    """Add a microphone next to the camera: sample sounds (shot, scream, glass) mixed into crowd noise."""
+    from detectors.audio.demo import write_demo_scene
+    from detectors.media import ensure_sample_media
+
+    scene = data_dir / "demo-microphone.wav"
+    if not scene.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        write_demo_scene(scene, media=ensure_sample_media() / "audio")
+    raw = config.model_dump(mode="json", exclude_none=True)
+    raw["feeds"].append({"id": "demo-plaza-mic", "area": "plaza",
+                         "source": {"type": "audio_file", "path": str(scene), "loop": True, "realtime": True},
+                         "analysers": [{"type": "audio_events"}]})
+    return parse_site_config(raw)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m detectors.demo --hub-url … --collection …`: the demo worker posting to a hub over TAXII.
+
+    `popart demo` starts this as a separate process: the worker reaches the hub only through its TAXII sink,
+    as a real deployment's workers do. The password is read from the environment variable named by
+    `--password-env`, never from the command line.
+    """
+    import argparse
+    import os
+    import signal
+
+    from pydantic import SecretStr
+
+    from detectors.sinks.taxii import TaxiiSinkConfig
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--hub-url", required=True, help="API root URL, e.g. http://127.0.0.1:6100/popart/")
+    ap.add_argument("--collection", required=True)
+    ap.add_argument("--username", required=True)
+    ap.add_argument("--password-env", default="POPART_DEMO_WORKER_SECRET")
+    ap.add_argument("--data-dir", type=Path, default=Path("popart-demo"))
+    ap.add_argument("--municipality", default="Madrid")
+    ap.add_argument("--venue", default="Plaza Mayor")
+    args = ap.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    config = demo_site(sample_video(), args.data_dir / "evidence", venue=args.venue, municipality=args.municipality)
+    config = _with_microphone(config, args.data_dir)
+    sink = TaxiiSinkConfig(api_root=args.hub_url, collection_id=args.collection, username=args.username,
+                           password=SecretStr(os.environ[args.password_env]),
+                           spool=args.data_dir / "worker-spool.sqlite3", tlp="green")
+    config = config.model_copy(update={"sinks": [sink]})
+    Worker(config).run(stop)
+
+
+if __name__ == "__main__":
+    main()

@@ -257,11 +257,12 @@ def demo(
     host: str = "127.0.0.1",
     port: int = 6100,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up and print credentials, do not serve")] = False,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start the detector worker")] = False,
 ) -> None:
-    """Start the hub on SQLite with demo organisations, collections and credentials."""
+    """Start the hub on SQLite with demo organisations, collections, credentials and a detector worker."""
     from exchange.demo import run_demo
 
-    run_demo(data_dir=data_dir, host=host, port=port, serve=not no_serve, console=console)
+    run_demo(data_dir=data_dir, host=host, port=port, serve=not no_serve, console=console, worker=not no_worker)
 
 
 @audit_app.command("verify")
@@ -422,7 +423,8 @@ def policy_apply(config: ConfigOpt = None) -> None:
 
 def _mount_plugins() -> None:
     # Sub-commands of the other packages; a package that is present but fails to import stops the CLI loudly.
-    for module_name, name in (("stix_profiles.cli", "stix"),):
+    # The detector commands (worker, detect, eval) sit at the top level: `popart detect VIDEO`.
+    for module_name, name in (("stix_profiles.cli", "stix"), ("detectors.cli", None)):
         if importlib.util.find_spec(module_name.split(".")[0]) and importlib.util.find_spec(module_name):
             module = importlib.import_module(module_name)
             app.add_typer(module.app, name=name)

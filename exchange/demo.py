@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -80,7 +83,27 @@ def sample_objects(now: str) -> list[dict[str, Any]]:
     ]
 
 
-def run_demo(*, data_dir: Path, host: str, port: int, serve: bool, console: Console) -> None:
+def start_demo_worker(*, base: str, data_dir: Path, secret: str, console: Console) -> subprocess.Popen[bytes] | None:
+    """The detector worker on the sample plaza video, in its own process, posting detections over TAXII.
+
+    The hub never imports the detectors: the worker reaches it through its TAXII sink, as in production.
+    """
+    if importlib.util.find_spec("detectors.demo") is None:
+        return None
+    log_path = data_dir / "worker.log"
+    env = dict(os.environ, POPART_DEMO_WORKER_SECRET=secret)
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "detectors.demo", "--hub-url", f"{base}/{DEMO_ROOT}/", "--collection",
+             "detections", "--username", "pn-analyst", "--data-dir", str(data_dir)],
+            env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    console.print(f"Detector worker (pid {proc.pid}) analyses the sample plaza video; detections arrive in the "
+                  f"'Detections' collection (log: {log_path})")
+    return proc
+
+
+def run_demo(*, data_dir: Path, host: str, port: int, serve: bool, console: Console,
+             worker: bool = True) -> None:
     """Set up the demo hub (fresh credentials each start), print how to use it, then serve."""
     from exchange.app import create_app
     from exchange.auth.caller import Caller
@@ -143,4 +166,13 @@ def run_demo(*, data_dir: Path, host: str, port: int, serve: bool, console: Cons
 
     configure_logging(os.environ.get("POPART_LOG_LEVEL", "WARNING"), "text")
     console.print(f"Serving on {base} (Ctrl+C to stop)")
-    uvicorn.run(create_app(settings, hub=hub), host=host, port=port, log_config=None, access_log=False)
+    proc = start_demo_worker(base=base, data_dir=data_dir, secret=pn_secret, console=console) if worker else None
+    try:
+        uvicorn.run(create_app(settings, hub=hub), host=host, port=port, log_config=None, access_log=False)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
