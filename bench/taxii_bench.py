@@ -106,7 +106,8 @@ def wait_up(url: str, auth: tuple[str, str], proc: subprocess.Popen[bytes]) -> N
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_popart(backend: str, workdir: Path, policy: str = "embedded", orgs: int = 4) -> Target:
+def start_popart(backend: str, workdir: Path, policy: str = "embedded", orgs: int = 4,
+                 validation: str = "full") -> Target:
     from exchange.services import bootstrap as boot
     from exchange.store import migrate
     from exchange.store.db import Database
@@ -141,14 +142,15 @@ def start_popart(backend: str, workdir: Path, policy: str = "embedded", orgs: in
     port = free_port()
     env = dict(os.environ, POPART_DATABASE_URL=url, POPART_SECRET_KEY="b" * 48, POPART_LOG_LEVEL="WARNING",
                POPART_INGEST_SYNC_MAX_OBJECTS="100000", POPART_MAX_PAGE_SIZE="1000", POPART_POLICY_ENGINE=policy,
-               POPART_POLICY_RELOAD_SECONDS="0")
+               POPART_POLICY_RELOAD_SECONDS="0", POPART_INGEST_VALIDATION=validation)
     proc = subprocess.Popen([sys.executable, "-m", "exchange.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     cid = str(uuid.uuid5(boot.COLLECTION_NAMESPACE, "bench/c"))
     auth = ("bench", secret)
     wait_up(f"{base}/taxii2/", auth, proc)
-    name = f"popart/{backend}" + ("" if policy == "embedded" else f"/policy-{policy}")
+    name = f"popart/{backend}" + ("" if policy == "embedded" else f"/policy-{policy}") + (
+        "" if validation == "full" else f"/{validation}")
     return Target(name, base, f"{base}/bench/collections/{cid}/", auth, proc, cleanup)
 
 
@@ -271,6 +273,8 @@ def main() -> None:
     ap.add_argument("--no-medallion", action="store_true")
     ap.add_argument("--policies", default="embedded", help="policy engines to compare: embedded,builtin")
     ap.add_argument("--orgs", type=int, default=50, help="organisations on the hub (policy audiences)")
+    ap.add_argument("--validation", default="full", choices=["full", "structural"],
+                    help="ingest checks: full (structure + stix2 + profile) or structural (structure + profile)")
     ap.add_argument("--medallion-sizes", default="1000,4000")
     ap.add_argument("--medallion-budget", type=float, default=300.0, help="seconds medallion may take in all")
     args = ap.parse_args()
@@ -299,7 +303,7 @@ def main() -> None:
             for policy in args.policies.split(","):
                 sub = work / f"{backend}-{policy}"
                 sub.mkdir()
-                t = start_popart(backend, sub, policy, args.orgs)
+                t = start_popart(backend, sub, policy, args.orgs, args.validation)
                 targets.append(t)
                 try:
                     results += run_target(t, sizes, args.batch, args.repeats, args.poll_max, 3600)
