@@ -18,7 +18,7 @@ from exchange.errors import BadRequest, HubError, NotFound
 from exchange.hub import Hub
 from exchange.portal import actions, board, charts
 from exchange.portal.i18n import LANGUAGES, pick_language, translator
-from exchange.stream import changes, cursor
+from exchange.stream import changes
 from exchange.stream.views import stream_of
 
 router = APIRouter(prefix="/portal")
@@ -102,7 +102,7 @@ async def board_page(request: Request, hub: HubDep) -> Response:
     position = await run_in_threadpool(stream_of(hub).start_cursor, changes.Reader.of(caller), "now")
     alerts = await run_in_threadpool(_alerts, hub, caller)
     conf = hub.settings.portal
-    return _render(hub, request, "board.html", "board", caller, csrf, alerts=alerts, cursor=cursor.encode(position),
+    return _render(hub, request, "board.html", "board", caller, csrf, alerts=alerts, cursor=position.encode(),
                    m=charts.venue_map(alerts, conf.zones, conf.map_image_url or conf.map_tiles_url))
 
 

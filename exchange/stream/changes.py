@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from exchange.auth.caller import Caller
 from exchange.services import collections as collection_service
 from exchange.store import objects as store
-from exchange.store.models import Collection, StixObject
+from exchange.store.models import Collection
 from exchange.timestamps import format_timestamp, now_micros
 
-OBJ = StixObject.__table__
+OBJ = store.OBJ
+G = store.G
 EVERY_VERSION = store.VersionMatch(all=True, first=False, last=False)
 SPEC_VERSIONS = ("2.0", "2.1")
 
@@ -80,11 +81,32 @@ def scope(session: Session, reader: Reader) -> Scope:
 
 
 def page_after(session: Session, collection_id: str, audiences: Sequence[int], after: int,
-               types: Sequence[str], limit: int) -> list[Change]:
-    """Up to `limit + 1` versions visible to these audiences after `after`, in sequence order."""
+               types: Sequence[str], limit: int, now: int | None = None) -> list[Change]:
+    """Up to `limit + 1` versions visible to these audiences at `now` after `after`, in sequence order."""
     query = store.ObjectQuery(types=tuple(types), versions=EVERY_VERSION, spec_versions=SPEC_VERSIONS)
-    rows = store.page(session, collection_id, query, audiences, now_micros(), after, limit,
+    rows = store.page(session, collection_id, query, audiences, now_micros() if now is None else now, after, limit,
                       columns=[OBJ.c.seq, OBJ.c.date_added, OBJ.c.stix_id, OBJ.c.type, OBJ.c.raw])
+    return [Change(collection_id, r.seq, r.date_added, r.stix_id, r.type, r.raw) for r in rows]
+
+
+def became_visible(session: Session, collection_id: str, audiences: Sequence[int], upto: int, since: int,
+                   until: int, types: Sequence[str], limit: int) -> list[Change]:
+    """Versions up to `upto` that were not visible to these audiences at `since` and are at `until` (an embargo
+    lifted in between): the grant rows the policy wrote, read at two instants, driven by the not_before index."""
+    if not audiences or upto <= 0 or until <= since:
+        return []
+    aud = list(audiences)
+    opened = select(G.c.object_pk).where(
+        G.c.audience_id.in_(aud), G.c.not_before > since, G.c.not_before <= until,
+        or_(G.c.not_after.is_(None), G.c.not_after > until))
+    seen_before = exists().where(
+        G.c.object_pk == OBJ.c.pk, G.c.audience_id.in_(aud),
+        or_(G.c.not_before.is_(None), G.c.not_before <= since), or_(G.c.not_after.is_(None), G.c.not_after > since))
+    conds = [OBJ.c.collection_id == collection_id, OBJ.c.seq <= upto, OBJ.c.pk.in_(opened), ~seen_before]
+    if types:
+        conds.append(OBJ.c.type.in_(list(types)))
+    rows = session.execute(select(OBJ.c.seq, OBJ.c.date_added, OBJ.c.stix_id, OBJ.c.type, OBJ.c.raw)
+                           .where(and_(*conds)).order_by(OBJ.c.seq).limit(limit)).all()
     return [Change(collection_id, r.seq, r.date_added, r.stix_id, r.type, r.raw) for r in rows]
 
 

@@ -14,6 +14,8 @@ class StreamSettings(BaseModel):
                                 "(PostgreSQL LISTEN/NOTIFY and commits of this process wake the feed earlier)")
     listen_notify: bool = Field(default=True, description="On PostgreSQL, wake on NOTIFY popart_stream")
     keepalive_seconds: float = Field(default=15.0, gt=0)
+    late_check_seconds: float = Field(default=2.0, gt=0, description="How often an idle stream looks for "
+                                      "versions whose embargo lifted (they keep their old sequence number)")
     max_stream_seconds: float = Field(default=900.0, gt=0, description="End a stream after this long; the "
                                       "client reconnects with Last-Event-ID (nothing is lost)")
     page_size: int = Field(default=200, ge=1, le=1000)

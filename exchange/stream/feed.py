@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from exchange.store.db import Database
 from exchange.stream import changes
+from exchange.timestamps import now_micros
 
 log = logging.getLogger(__name__)
 CHANNEL = "popart_stream"
@@ -33,6 +34,7 @@ class ChangeFeed:
         self.poll_s = poll_s
         self.listen_notify = listen_notify and not db.is_sqlite
         self.generation = 0
+        self.checked_at = now_micros()  # the instant streams evaluate visibility at (shared per poll)
         self._heads: dict[str, int] = {}
         self._kick = threading.Event()
         self._stop = threading.Event()
@@ -98,8 +100,10 @@ class ChangeFeed:
         self._kick.set()
 
     def _refresh(self) -> bool:
+        at = now_micros()
         with self.db.read() as session:
             found = changes.heads(session)
+        self.checked_at = at
         with self._lock:
             moved = found != self._heads
             if moved:

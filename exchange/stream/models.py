@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange.store.models import Base, BigId
+from exchange.store.models import AclGrant, Base, BigId
 
 
 class WebhookSubscription(Base):
@@ -43,3 +43,7 @@ class WebhookDelivery(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     delivered_at: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (Index("ix_webhook_deliveries_subscription_status_id", "subscription_id", "status", "id"),)
+
+
+# Streams look for grants whose embargo lifted since they last looked: a range over not_before.
+GRANTS_BY_NOT_BEFORE = Index("ix_acl_grants_not_before", AclGrant.__table__.c.not_before)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from functools import partial
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from exchange.stream.webhooks import Webhooks
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+LATE_LIMIT = 10_000
 
 
 class _Flights:
@@ -79,56 +82,81 @@ class StreamService:
             self.webhooks.stop()
         self.feed.stop()
 
-    def start_cursor(self, reader: changes.Reader, where: str) -> dict[str, int]:
+    def start_cursor(self, reader: changes.Reader, where: str) -> cursor.Cursor:
         """A cursor at the current end (`now`) or the beginning (`start`) of the reader's collections."""
+        since = self.feed.checked_at
         with self.db.read() as session:
             sc = changes.scope(session, reader)
         if where == "start":
-            return {cid: 0 for cid in sc.collections}
+            return cursor.Cursor({cid: 0 for cid in sc.collections}, since)
         heads = self.feed.heads()
-        return {cid: heads.get(cid, 0) for cid in sc.collections}
+        return cursor.Cursor({cid: heads.get(cid, 0) for cid in sc.collections}, since)
 
-    async def events(self, caller: Caller, position: dict[str, int], *, types: Sequence[str] = (),
+    async def events(self, caller: Caller, position: cursor.Cursor, *, types: Sequence[str] = (),
                      collections: Sequence[str] = ()) -> AsyncIterator[str]:
         """SSE frames for this caller from `position` on, until the hub stops or the stream's time is up."""
         reader = changes.Reader.of(caller)
         limit = self.settings.page_size
         types = tuple(sorted(set(types)))
         wanted = set(collections)
-        yield f"retry: {self.settings.retry_ms}\n" + frame(event_id=cursor.encode(position))
+        cur = position.copy()
+        yield f"retry: {self.settings.retry_ms}\n" + frame(event_id=cur.encode())
         wake = self.feed.subscribe()
         ends = time.monotonic() + self.settings.max_stream_seconds
+        quiet_since = time.monotonic()
         try:
             while not self.feed.stopped and time.monotonic() < ends:
                 wake.clear()
-                generation = self.feed.generation
-                heads = self.feed.heads()
+                generation, heads, now = self.feed.generation, self.feed.heads(), self.feed.checked_at
                 sc = await self._flights.run(generation, ("scope", reader), lambda: self._scope(reader))
+                selected = [cid for cid in sc.collections if not wanted or cid in wanted]
+                sent = False
+                # Versions at or below the positions that became visible since the last look (an embargo lifted).
+                if now > cur.since:
+                    late: list[changes.Change] = []
+                    for cid in selected:
+                        upto = cur.positions.get(cid, 0)
+                        if upto > 0:
+                            late += await self._flights.run(
+                                generation, ("late", cid, sc.audiences, upto, cur.since, now, types),
+                                partial(self._late, cid, sc.audiences, upto, cur.since, now, types))
+                    for i, change in enumerate(late):
+                        if i == len(late) - 1:
+                            cur.since = now
+                        yield frame(event="object", event_id=cur.encode(), data=change.data())
+                        sent = True
+                    for cid in {c.collection_id for c in late}:
+                        self._audit(caller, cid, [c.stix_id for c in late if c.collection_id == cid])
+                    cur.since = now
                 more_waiting = False
-                for cid in sc.collections:
-                    if wanted and cid not in wanted:
-                        continue
-                    after, head = position.get(cid, 0), heads.get(cid, 0)
+                for cid in selected:
+                    after, head = cur.positions.get(cid, 0), heads.get(cid, 0)
                     if after >= head:
                         continue
                     found = await self._flights.run(
-                        generation, ("page", cid, sc.audiences, after, types, limit),
-                        partial(self._page, cid, sc.audiences, after, types, limit))
-                    batch, more = changes.advance(position, cid, head, list(found), limit)
+                        generation, ("page", cid, sc.audiences, after, types, limit, now),
+                        partial(self._page, cid, sc.audiences, after, types, limit, now))
+                    batch, more = changes.advance(cur.positions, cid, head, list(found), limit)
                     more_waiting = more_waiting or more
                     for i, change in enumerate(batch):
-                        at = dict(position) if i == len(batch) - 1 else {**position, cid: change.seq}
-                        yield frame(event="object", event_id=cursor.encode(at), data=change.data())
+                        at = cur.encode() if i == len(batch) - 1 else cur.encode(**{cid: change.seq})
+                        yield frame(event="object", event_id=at, data=change.data())
+                        sent = True
                     if batch:
                         self._audit(caller, cid, [c.stix_id for c in batch])
-                    elif position.get(cid) != after:
-                        yield frame(event_id=cursor.encode(position))
+                    elif cur.positions.get(cid) != after:
+                        yield frame(event_id=cur.encode())
+                        sent = True
+                if sent:
+                    quiet_since = time.monotonic()
                 if more_waiting or self.feed.generation != generation:
                     continue
                 try:
-                    await asyncio.wait_for(wake.wait(), timeout=self.settings.keepalive_seconds)
+                    await asyncio.wait_for(wake.wait(), timeout=self.settings.late_check_seconds)
                 except TimeoutError:
-                    yield ": keepalive\n\n"
+                    if time.monotonic() - quiet_since >= self.settings.keepalive_seconds:
+                        quiet_since = time.monotonic()
+                        yield ": keepalive\n\n"
         finally:
             self.feed.unsubscribe(wake)
 
@@ -137,9 +165,18 @@ class StreamService:
             return changes.scope(session, reader)
 
     def _page(self, cid: str, audiences: tuple[int, ...], after: int, types: tuple[str, ...],
-              limit: int) -> list[changes.Change]:
+              limit: int, now: int) -> list[changes.Change]:
         with self.db.read() as session:
-            return changes.page_after(session, cid, audiences, after, types, limit)
+            return changes.page_after(session, cid, audiences, after, types, limit, now)
+
+    def _late(self, cid: str, audiences: tuple[int, ...], upto: int, since: int, until: int,
+              types: tuple[str, ...]) -> list[changes.Change]:
+        with self.db.read() as session:
+            found = changes.became_visible(session, cid, audiences, upto, since, until, types, LATE_LIMIT)
+        if len(found) >= LATE_LIMIT:
+            log.warning("more than %s versions of %s became visible at once; streams get the first ones",
+                        LATE_LIMIT, cid)
+        return found
 
     def _audit(self, caller: Caller, cid: str, ids: list[str]) -> None:
         if self.audit is not None:

@@ -94,7 +94,8 @@ class Webhooks:
         with self.db.write() as session:
             sc = changes.scope(session, reader)
             heads = changes.heads(session)
-            position = {cid: (0 if start == "start" else heads.get(cid, 0)) for cid in sc.collections}
+            position = cursor.Cursor({cid: (0 if start == "start" else heads.get(cid, 0)) for cid in sc.collections},
+                                     self.feed.checked_at).as_json()
             sub = WebhookSubscription(id=str(uuid.uuid4()), org_id=caller.org_id, subject=caller.subject,
                                       roles=sorted(caller.roles), url=url, salt=salt, types=sorted(set(types)),
                                       position=position, active=True, created_at=now_micros())
@@ -144,7 +145,7 @@ class Webhooks:
         with self.db.write() as session:
             sub = self._owned(session, caller, sub_id)
             if from_cursor:
-                sub.position = cursor.decode(from_cursor)
+                sub.position = cursor.decode(from_cursor).as_json()
             if dead:
                 result = session.execute(update(WebhookDelivery).where(
                     WebhookDelivery.subscription_id == sub_id, WebhookDelivery.status == "dead"
@@ -201,25 +202,35 @@ class Webhooks:
                 return False
             reader = changes.Reader(sub.org_id, tuple(sub.roles), sub.subject)
             sc = changes.scope(session, reader)
-            position = {k: int(v) for k, v in sub.position.items()}
+            cur = cursor.Cursor.from_json(sub.position)
+            before = cur.as_json()
+            types = tuple(sub.types)
             more = False
-            now = now_micros()
+            now, until = now_micros(), self.feed.checked_at
+            queue: list[tuple[str, changes.Change]] = []
+            if until > cur.since:  # versions at or below the positions whose embargo lifted since the last look
+                late = [c for cid in sc.collections if cur.positions.get(cid, 0) > 0
+                        for c in changes.became_visible(session, cid, sc.audiences, cur.positions[cid], cur.since,
+                                                         until, types, 10_000)]
+                cur.since = until
+                queue += [(cur.encode(), c) for c in late]
             for cid in sc.collections:
-                after, head = position.get(cid, 0), heads.get(cid, 0)
+                after, head = cur.positions.get(cid, 0), heads.get(cid, 0)
                 if after >= head:
                     continue
-                found = changes.page_after(session, cid, sc.audiences, after, tuple(sub.types), limit)
-                batch, page_more = changes.advance(position, cid, head, found, limit)
+                found = changes.page_after(session, cid, sc.audiences, after, types, limit, until)
+                batch, page_more = changes.advance(cur.positions, cid, head, found, limit)
                 more = more or page_more
-                for i, change in enumerate(batch):
-                    at = dict(position) if i == len(batch) - 1 else {**position, cid: change.seq}
-                    event_id = cursor.encode(at)
-                    body = f'{{"event":"object","event_id":"{event_id}","data":{change.data()}}}'
-                    session.add(WebhookDelivery(subscription_id=sub.id, event_id=event_id, stix_id=change.stix_id,
-                                                body=body, status="pending", attempts=0, next_attempt_at=now,
-                                                last_error=None, created_at=now, delivered_at=None))
-            if position != sub.position:
-                sub.position = position
+                queue += [(cur.encode() if i == len(batch) - 1 else cur.encode(**{cid: c.seq}), c)
+                          for i, c in enumerate(batch)]
+            for event_id, change in queue:
+                body = f'{{"event":"object","event_id":"{event_id}","data":{change.data()}}}'
+                session.add(WebhookDelivery(subscription_id=sub.id, event_id=event_id, stix_id=change.stix_id,
+                                            body=body, status="pending", attempts=0, next_attempt_at=now,
+                                            last_error=None, created_at=now, delivered_at=None))
+            # An idle round keeps the stored `since`: the next look covers a longer interval, and finds the same.
+            if queue or cur.positions != before["p"]:
+                sub.position = cur.as_json()
         return more
 
     def deliver_due(self, client: httpx.Client) -> int:

@@ -124,3 +124,32 @@ def test_from_start_replays_the_visible_history(site_db: tuple[str, dict[str, st
             s.close()
     finally:
         stop_hub(running)
+
+
+def test_an_alert_whose_embargo_lifts_arrives_then_and_only_then(site_db: tuple[str, dict[str, str]]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from stix_profiles import Sharing
+
+    url, secrets = site_db
+    running = serve(url, secrets, stream={"poll_seconds": 0.2, "late_check_seconds": 0.3})
+    madrid = stream(running, "mad-duty", types="incident")
+    try:
+        lifts = datetime.now(UTC) + timedelta(seconds=3)
+        held = alert("embargoed until the gates open", sharing=Sharing(embargo_until=lifts))
+        post(running, "pn-coordinator", [held])
+        assert held["id"] not in taxii_ids(running, "mad-duty")
+        first = madrid.events.get(timeout=20)  # nothing else is posted: the next event is the lifted one
+        assert first.json()["id"] == held["id"]
+        assert datetime.now(UTC) >= lifts and held["id"] in taxii_ids(running, "mad-duty")
+        resumed_from = first.id
+    finally:
+        madrid.close()
+    again = stream(running, "mad-duty", types="incident", last_event_id=resumed_from)
+    try:
+        later = alert("after the embargo")
+        post(running, "pn-coordinator", [later])
+        assert again.events.get(timeout=20).json()["id"] == later["id"]  # the lifted one is not sent twice
+    finally:
+        again.close()
+        stop_hub(running)

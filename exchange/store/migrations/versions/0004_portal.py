@@ -54,6 +54,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_webhook_deliveries_subscription_status_id', 'webhook_deliveries',
                     ['subscription_id', 'status', 'id'])
+    op.create_index('ix_acl_grants_not_before', 'acl_grants', ['not_before'])
     if op.get_bind().dialect.name == 'postgresql':
         # Every hub process LISTENs: a commit that moves a collection wakes the streams of all replicas.
         op.execute("""
@@ -72,6 +73,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("DROP TRIGGER IF EXISTS collections_stream_notify ON collections")
         op.execute("DROP FUNCTION IF EXISTS popart_stream_notify()")
+    op.drop_index('ix_acl_grants_not_before', table_name='acl_grants')
     op.drop_index('ix_webhook_deliveries_subscription_status_id', table_name='webhook_deliveries')
     op.drop_table('webhook_deliveries')
     op.drop_index(op.f('ix_webhook_subscriptions_org_id'), table_name='webhook_subscriptions')
