@@ -64,7 +64,7 @@ def test_detect_can_emit_profile_valid_stix(clips: Clips, tmp_path: Path) -> Non
 def test_a_missing_clip_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["detect", str(tmp_path / "nope.avi")])
     assert result.exit_code == 2
-    assert "no such video file" in result.output
+    assert "no such file" in result.output
 
 
 def test_worker_refuses_a_bad_config_naming_the_field(tmp_path: Path) -> None:
