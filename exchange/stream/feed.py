@@ -29,12 +29,15 @@ _RECHECK_S = (0.002, 0.02, 0.1)
 class ChangeFeed:
     """Heads of every collection, refreshed on commits, NOTIFY and a poll; async subscribers are woken."""
 
-    def __init__(self, db: Database, *, poll_s: float, listen_notify: bool = True) -> None:
+    def __init__(self, db: Database, *, poll_s: float, late_s: float = 2.0, listen_notify: bool = True) -> None:
         self.db = db
         self.poll_s = poll_s
         self.listen_notify = listen_notify and not db.is_sqlite
         self.generation = 0
-        self.checked_at = now_micros()  # the instant streams evaluate visibility at (shared per poll)
+        # The instant every stream evaluates visibility at: it moves in steps of `late_s`, so the streams of one
+        # audience share their queries, and each step is when streams look for embargoes that lifted.
+        self.epoch_at = now_micros()
+        self._late_us = int(late_s * 1_000_000)
         self._heads: dict[str, int] = {}
         self._kick = threading.Event()
         self._stop = threading.Event()
@@ -103,7 +106,8 @@ class ChangeFeed:
         at = now_micros()
         with self.db.read() as session:
             found = changes.heads(session)
-        self.checked_at = at
+        if at - self.epoch_at >= self._late_us:
+            self.epoch_at = at
         with self._lock:
             moved = found != self._heads
             if moved:

@@ -66,7 +66,8 @@ class StreamService:
         self.db = db
         self.settings = settings
         self.audit = audit
-        self.feed = ChangeFeed(db, poll_s=settings.poll_seconds, listen_notify=settings.listen_notify)
+        self.feed = ChangeFeed(db, poll_s=min(settings.poll_seconds, settings.late_check_seconds),
+                               late_s=settings.late_check_seconds, listen_notify=settings.listen_notify)
         self._flights = _Flights()
         self.webhooks: Webhooks | None = None
 
@@ -84,7 +85,7 @@ class StreamService:
 
     def start_cursor(self, reader: changes.Reader, where: str) -> cursor.Cursor:
         """A cursor at the current end (`now`) or the beginning (`start`) of the reader's collections."""
-        since = self.feed.checked_at
+        since = self.feed.epoch_at
         with self.db.read() as session:
             sc = changes.scope(session, reader)
         if where == "start":
@@ -107,7 +108,8 @@ class StreamService:
         try:
             while not self.feed.stopped and time.monotonic() < ends:
                 wake.clear()
-                generation, heads, now = self.feed.generation, self.feed.heads(), self.feed.checked_at
+                generation, heads = self.feed.generation, self.feed.heads()
+                now = max(self.feed.epoch_at, cur.since)  # a cursor from a replica whose clock runs ahead
                 sc = await self._flights.run(generation, ("scope", reader), lambda: self._scope(reader))
                 selected = [cid for cid in sc.collections if not wanted or cid in wanted]
                 sent = False

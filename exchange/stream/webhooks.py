@@ -95,7 +95,7 @@ class Webhooks:
             sc = changes.scope(session, reader)
             heads = changes.heads(session)
             position = cursor.Cursor({cid: (0 if start == "start" else heads.get(cid, 0)) for cid in sc.collections},
-                                     self.feed.checked_at).as_json()
+                                     self.feed.epoch_at).as_json()
             sub = WebhookSubscription(id=str(uuid.uuid4()), org_id=caller.org_id, subject=caller.subject,
                                       roles=sorted(caller.roles), url=url, salt=salt, types=sorted(set(types)),
                                       position=position, active=True, created_at=now_micros())
@@ -206,7 +206,7 @@ class Webhooks:
             before = cur.as_json()
             types = tuple(sub.types)
             more = False
-            now, until = now_micros(), self.feed.checked_at
+            now, until = now_micros(), max(self.feed.epoch_at, cur.since)
             queue: list[tuple[str, changes.Change]] = []
             if until > cur.since:  # versions at or below the positions whose embargo lifted since the last look
                 late = [c for cid in sc.collections if cur.positions.get(cid, 0) > 0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
-
-import httpx
+from urllib.parse import urlencode, urlsplit
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,10 @@ class Event:
 
 
 class SseClient:
-    """Connects to `url` with HTTP Basic credentials and queues every object event it receives."""
+    """Connects to `url` with HTTP Basic credentials and queues every object event it receives.
+
+    A plain socket (HTTP/1.1, chunked): `close()` shuts it down at once, as a dropped network would.
+    """
 
     def __init__(self, url: str, auth: tuple[str, str], *, last_event_id: str | None = None,
                  params: dict[str, str] | None = None) -> None:
@@ -32,57 +36,80 @@ class SseClient:
         self.last_event_id = last_event_id
         self.events: queue.Queue[Event] = queue.Queue()
         self.connected = threading.Event()
-        self._stop = threading.Event()
-        self._response: httpx.Response | None = None
+        self.status: int | None = None
+        self._sock: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> SseClient:
         self._thread.start()
         if not self.connected.wait(20):
             raise RuntimeError("the stream did not open")
+        if self.status != 200:
+            raise RuntimeError(f"the stream answered HTTP {self.status}")
         return self
 
     def close(self) -> None:
-        self._stop.set()
-        if self._response is not None:
-            self._response.close()
+        if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self._thread.join(timeout=10)
 
     def take(self, n: int, timeout: float = 20) -> list[Event]:
-        out = []
-        for _ in range(n):
-            out.append(self.events.get(timeout=timeout))
-        return out
+        return [self.events.get(timeout=timeout) for _ in range(n)]
+
+    def _request(self) -> bytes:
+        parts = urlsplit(self.url)
+        target = parts.path + ("?" + urlencode(self.params) if self.params else "")
+        token = base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
+        lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc}", f"Authorization: Basic {token}",
+                 "Accept: text/event-stream"]
+        if self.last_event_id:
+            lines.append(f"Last-Event-ID: {self.last_event_id}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
     def _run(self) -> None:
-        headers = {"Accept": "text/event-stream"}
-        if self.last_event_id:
-            headers["Last-Event-ID"] = self.last_event_id
+        parts = urlsplit(self.url)
         try:
-            with httpx.Client(timeout=httpx.Timeout(10, read=None)) as client, \
-                    client.stream("GET", self.url, auth=self.auth, headers=headers, params=self.params) as response:
-                self._response = response
-                response.raise_for_status()
-                self.connected.set()
-                fields: dict[str, str] = {}
-                data: list[str] = []
-                for line in response.iter_lines():
-                    if self._stop.is_set():
-                        return
-                    if line == "":
-                        if "id" in fields:
-                            self.last_event_id = fields["id"]
-                        if data:
-                            self.events.put(Event(fields.get("id"), fields.get("event"), "\n".join(data)))
-                        fields, data = {}, []
-                        continue
-                    if line.startswith(":"):
-                        continue
+            sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=20)
+            sock.settimeout(None)
+            self._sock = sock
+            sock.sendall(self._request())
+            reader = sock.makefile("rb")
+            self.status = int(reader.readline().split()[1])
+            while reader.readline() not in (b"\r\n", b""):
+                pass
+            self.connected.set()
+            self._read_chunks(reader)
+        except (OSError, ValueError, IndexError):
+            pass  # the hub or the test closed the connection: the test reconnects with self.last_event_id
+        finally:
+            self.connected.set()
+
+    def _read_chunks(self, reader: Any) -> None:
+        pending = b""
+        fields: dict[str, str] = {}
+        data: list[str] = []
+        while True:
+            size = int(reader.readline().strip() or b"0", 16)
+            if size == 0:
+                return
+            pending += reader.read(size)
+            reader.readline()
+            while b"\n" in pending:
+                raw, pending = pending.split(b"\n", 1)
+                line = raw.decode().rstrip("\r")
+                if line == "":
+                    if "id" in fields:
+                        self.last_event_id = fields["id"]
+                    if data:
+                        self.events.put(Event(fields.get("id"), fields.get("event"), "\n".join(data)))
+                    fields, data = {}, []
+                elif not line.startswith(":"):
                     name, _, value = line.partition(":")
                     value = value[1:] if value.startswith(" ") else value
                     if name == "data":
                         data.append(value)
                     else:
                         fields[name] = value
-        except (httpx.HTTPError, RuntimeError):
-            pass  # the hub went away: the test reconnects with self.last_event_id
