@@ -168,7 +168,8 @@ def run_demo(*, data_dir: Path, host: str, port: int, serve: bool, console: Cons
     console.print(f"Serving on {base} (Ctrl+C to stop)")
     proc = start_demo_worker(base=base, data_dir=data_dir, secret=pn_secret, console=console) if worker else None
     try:
-        uvicorn.run(create_app(settings, hub=hub), host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(create_app(settings, hub=hub), host=host, port=port, log_config=None, access_log=False,
+                    timeout_graceful_shutdown=3)  # open live boards must not hold Ctrl+C
     finally:
         if proc is not None:
             proc.terminate()
