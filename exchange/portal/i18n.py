@@ -60,6 +60,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "collection": {"en": "Collection", "es": "Colección", "pt": "Coleção"},
     "preview": {"en": "Preview audience", "es": "Ver destinatarios", "pt": "Ver destinatários"},
     "send": {"en": "Publish", "es": "Publicar", "pt": "Publicar"},
+    "all_roles": {"en": "every role", "es": "todos los perfiles", "pt": "todos os perfis"},
     "audience": {"en": "Will be received by", "es": "La recibirán", "pt": "Será recebido por"},
     "nobody": {"en": "Nobody outside the policy's defaults", "es": "Nadie", "pt": "Ninguém"},
     "published": {"en": "Published", "es": "Publicada", "pt": "Publicado"},

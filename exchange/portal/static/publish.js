@@ -40,7 +40,8 @@
       data.audience.forEach(function (entry) {
         const li = document.createElement("li");
         li.dataset.org = entry.org_id;
-        li.textContent = entry.name + " — " + entry.roles.join(", ") + (entry.from ? " (" + entry.from + ")" : "");
+        const roles = entry.roles.indexOf("*") >= 0 ? list.dataset.allRoles : entry.roles.join(", ");
+        li.textContent = entry.name + " — " + roles + (entry.from ? " (" + entry.from + ")" : "");
         list.append(li);
       });
       result.textContent = "";
