@@ -98,3 +98,10 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
     app.include_router(board_router)
     app.include_router(taxii_router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `popart serve --workers N`: settings from POPART_CONFIG and the environment."""
+    from exchange.config import load_settings
+
+    return create_app(load_settings())

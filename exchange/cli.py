@@ -94,9 +94,13 @@ def serve(
     db.dispose()
     from exchange.identity.mtls import uvicorn_tls_options
 
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_config=None, access_log=False, workers=workers if workers > 1 else None,
-                **uvicorn_tls_options(settings.tls))
+    options = {"host": host or settings.host, "port": port or settings.port, "log_config": None,
+               "access_log": False, "timeout_graceful_shutdown": 10,  # open SSE streams must not hold a stop
+               **uvicorn_tls_options(settings.tls)}
+    if workers > 1:  # each worker process builds its own app from the same settings (file + environment)
+        uvicorn.run("exchange.app:app_from_environment", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
 
 
 def _head() -> str | None:
