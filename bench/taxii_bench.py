@@ -322,8 +322,8 @@ def report(results: list[dict[str, Any]]) -> None:
                       if "poll" in r else "-", f"{r.get('p50', 0):.1f}", f"{r.get('p95', 0):.1f}", r.get("note", ""))
     console.print(table)
     by = {(r["target"], r["size"]): r for r in results if "p50" in r}
-    for backend in ("sqlite", "postgres"):
-        ours = f"popart/{backend}"
+    names = sorted({n for n, _ in by})
+    for ours in (n for n in names if n.startswith("popart/")):
         for (name, size), med in sorted(by.items()):
             if name != "medallion/memory" or (ours, size) not in by:
                 continue
@@ -331,19 +331,20 @@ def report(results: list[dict[str, Any]]) -> None:
             console.print(f"{ours} vs medallion at {size:,} objects: ingest ×{mine['ingest'] / med['ingest']:.1f}, "
                           f"full poll ×{mine.get('poll', 0) / med['poll']:.1f}, "
                           f"first page ×{med['p50'] / mine['p50']:.1f} faster")
-        off = f"{ours}/policy-builtin"
-        for size in sorted(s for (n, s) in by if n == ours):
-            if (off, size) in by:
-                on, no = by[(ours, size)], by[(off, size)]
-                console.print(f"{ours} policy on vs off at {size:,}: ingest {on['ingest']:,.0f} vs {no['ingest']:,.0f} "
-                              f"obj/s, first page p95 {on['p95']:.1f} vs {no['p95']:.1f} ms "
-                              f"(×{on['p95'] / no['p95']:.2f})")
+        if "/policy-builtin" not in ours:
+            off = ours.replace("popart/sqlite", "popart/sqlite/policy-builtin").replace(
+                "popart/postgres", "popart/postgres/policy-builtin")
+            for size in sorted(s for (n, s) in by if n == ours):
+                if (off, size) in by:
+                    on, no = by[(ours, size)], by[(off, size)]
+                    console.print(f"{ours}: policy on vs off at {size:,}: ingest {on['ingest']:,.0f} vs "
+                                  f"{no['ingest']:,.0f} obj/s, first page p95 {on['p95']:.1f} vs {no['p95']:.1f} ms "
+                                  f"(×{on['p95'] / no['p95']:.2f})")
         sizes = sorted(s for (n, s) in by if n == ours)
         if len(sizes) > 1:
             lo, hi = by[(ours, sizes[0])], by[(ours, sizes[-1])]
             console.print(f"{ours}: first-page p95 at {sizes[-1]:,} is ×{hi['p95'] / lo['p95']:.2f} that at "
                           f"{sizes[0]:,}")
-
 
 if __name__ == "__main__":
     main()
