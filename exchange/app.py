@@ -21,7 +21,7 @@ from exchange.taxii.media import TAXII_21
 from exchange.taxii.views import router as taxii_router
 
 log = logging.getLogger(__name__)
-REALM = 'Basic realm="POP-ART Exchange", charset="UTF-8"'
+REALM = 'Basic realm="POP-ART Exchange", charset="UTF-8", Bearer realm="POP-ART Exchange"'  # RFC 7235: both doors
 
 
 def error_response(status: int, title: str, description: str | None = None,

@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# OpenCV must be loaded before regopy in any process that uses both: importing cv2 after regopy aborts the
+# interpreter (glibc "free(): invalid size", measured with opencv-python-headless 4.14 and regopy 1.5.2).
+import cv2  # noqa: F401, I001
 import psycopg
 import pytest
 import uvicorn

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from exchange.audit.log import AuditEvent
+from exchange.audit.log import append as audit_append
 from exchange.identity.models import IdentityEvent
 from exchange.store.db import Database
 from exchange.timestamps import now_micros
@@ -17,8 +19,13 @@ log = logging.getLogger("popart.identity")
 def add(session: Session, *, kind: str, outcome: str = "ok", org_id: str | None = None, actor: str | None = None,
         subject: str | None = None, ip: str | None = None, **details: Any) -> None:
     """Record an event inside the caller's transaction (so the change and its record commit together)."""
-    session.add(IdentityEvent(at=now_micros(), kind=kind, outcome=outcome, org_id=org_id, actor=actor,
+    at = now_micros()
+    session.add(IdentityEvent(at=at, kind=kind, outcome=outcome, org_id=org_id, actor=actor,
                               subject=subject, ip=ip, details=details))
+    # The same event in the hash-chained audit log, in the same transaction: identity changes and refused
+    # credentials are part of what compliance officers verify and export.
+    audit_append(session, [AuditEvent(f"identity.{kind}", outcome, actor_org=org_id, actor=actor,
+                                      details={"subject": subject, "ip": ip, **details}, ts=at)])
 
 
 def record(db: Database, *, kind: str, outcome: str = "ok", org_id: str | None = None, actor: str | None = None,

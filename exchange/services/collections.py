@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from exchange.audit.log import AuditEvent
+from exchange.audit.log import append as audit_append
 from exchange.auth.caller import Caller
 from exchange.errors import BadRequest, Conflict, Forbidden, NotFound
 from exchange.store.db import Database
@@ -148,6 +150,9 @@ def upsert_api_root(db: Database, *, name: str, title: str, description: str | N
             for other in session.execute(select(ApiRoot).where(ApiRoot.name != name, ApiRoot.is_default)).scalars():
                 other.is_default = False
                 changed = True
+        if changed:
+            audit_append(session, [AuditEvent.by(None, "admin.api_root.upsert", "ok", details={
+                "name": name, "title": title, "max_content_length": max_content_length, "default": is_default})])
         return root, changed
 
 
@@ -198,6 +203,10 @@ def upsert_collection(db: Database, *, root_name: str, collection_id: str | None
         for row in current.values():
             session.delete(row)
             changed = True
+        if changed:
+            audit_append(session, [AuditEvent.by(None, "admin.collection.upsert", "ok", collection_id=col.id, details={
+                "root": root_name, "alias": alias, "title": title,
+                "access": {org: list(flags) for org, flags in sorted(wanted.items())}})])
         return col, changed
 
 

@@ -7,7 +7,10 @@ import uuid
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from exchange.audit.log import AuditEvent
+from exchange.audit.log import append as audit_append
 from exchange.auth.secrets import hash_secret, new_secret, verify_secret
 from exchange.errors import BadRequest, Conflict, NotFound
 from exchange.store.db import Database
@@ -42,10 +45,15 @@ def upsert_organisation(db: Database, *, name: str, type: str, country: str | No
             org = Organisation(id=org_id or str(uuid.uuid4()), name=name, type=type, country=country, area=area,
                                created_at=now_micros())
             session.add(org)
+            _audit(session, "admin.organisation.create", org_id=org.id, name=name, type=type, country=country,
+                   area=area)
             return org, True
         if org_id is not None and org.id != org_id:
             raise Conflict(f"organisation {name!r} exists with id {org.id!r}; ids cannot change")
         changed = (org.type, org.country, org.area) != (type, country, area)
+        if changed:
+            _audit(session, "admin.organisation.update", org_id=org.id, before=[org.type, org.country, org.area],
+                   after=[type, country, area])
         org.type, org.country, org.area = type, country, area
         return org, changed
 
@@ -69,6 +77,7 @@ def create_client(db: Database, *, organisation: str, client_id: str, name: str 
                            roles=sorted(set(roles)), secret_hash=hash_secret(secret), active=True,
                            created_at=now_micros())
         session.add(client)
+        _audit(session, "admin.client.create", org_id=org.id, client_id=client_id, roles=sorted(set(roles)))
         return client, secret
 
 
@@ -84,6 +93,7 @@ def upsert_client(db: Database, *, organisation: str, client_id: str, name: str 
                                roles=sorted(set(roles)), secret_hash=hash_secret(secret), active=True,
                                created_at=now_micros())
             session.add(client)
+            _audit(session, "admin.client.create", org_id=org.id, client_id=client_id, roles=sorted(set(roles)))
             return client, True
         changed = False
         wanted = {"org_id": org.id, "name": name or client_id, "roles": sorted(set(roles)), "active": True}
@@ -94,6 +104,8 @@ def upsert_client(db: Database, *, organisation: str, client_id: str, name: str 
         if not verify_secret(secret, client.secret_hash):
             client.secret_hash = hash_secret(secret)
             changed = True
+        if changed:
+            _audit(session, "admin.client.update", org_id=org.id, client_id=client_id, roles=sorted(set(roles)))
         return client, changed
 
 
@@ -104,6 +116,8 @@ def set_client_active(db: Database, client_id: str, active: bool) -> None:
         if client is None:
             raise NotFound(f"no API client {client_id!r}")
         client.active = active
+        _audit(session, "admin.client.enable" if active else "admin.client.disable", org_id=client.org_id,
+               client_id=client_id)
 
 
 def _org(session: object, name_or_id: str) -> Organisation:
@@ -115,6 +129,10 @@ def _org(session: object, name_or_id: str) -> Organisation:
     if org is None:
         raise NotFound(f"no organisation {name_or_id!r}")
     return org
+
+
+def _audit(session: Session, action: str, **details: object) -> None:
+    audit_append(session, [AuditEvent.by(None, action, "ok", details=dict(details))])
 
 
 def _check_roles(roles: list[str]) -> None:

@@ -157,3 +157,22 @@ def test_the_hub_records_writes_decisions_reads_and_deletions(hub: RunningHub) -
     decision = next(r for r in rows if r.action == "share.decide")
     assert decision.revision and decision.details["grants"]
     assert verify(hub.hub.db).ok
+
+
+def test_administration_and_refused_credentials_are_in_the_chain(fresh_db: Database,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from exchange.identity import events
+    from exchange.services import orgs
+
+    org, _ = orgs.upsert_organisation(fresh_db, name="Guardia Civil", type="national_police", country="ES")
+    orgs.upsert_organisation(fresh_db, name="Guardia Civil", type="national_police", country="ES", area="x")
+    orgs.create_client(fresh_db, organisation=org.id, client_id="gc", roles=["analyst"])
+    orgs.set_client_active(fresh_db, "gc", False)
+    events.refused(fresh_db, "basic.refused", "wrong secret", ip="127.0.0.1", subject="client:gc")
+    lines = [json.loads(x) for x in export(fresh_db, since=None, until=None)]
+    actions = [(x["action"], x["outcome"]) for x in lines]
+    assert actions == [("admin.organisation.create", "ok"), ("admin.organisation.update", "ok"),
+                       ("admin.client.create", "ok"), ("admin.client.disable", "ok"),
+                       ("identity.basic.refused", "refused")]
+    assert "secret" not in json.dumps(lines[2]["details"])  # never the credential itself
+    assert verify(fresh_db).ok
