@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from exchange.auth.caller import Caller
 from exchange.deps import CallerDep, HubDep
 from exchange.errors import BadRequest, HubError, NotFound
 from exchange.hub import Hub
+from exchange.jsonapi import json_object, json_response
 from exchange.portal import actions, board, charts
 from exchange.portal.i18n import LANGUAGES, pick_language, translator
 from exchange.stream import changes
@@ -135,30 +135,17 @@ async def map_fragment(request: Request, hub: HubDep, caller: CallerDep) -> Resp
     return Response(html, media_type="text/html; charset=utf-8", headers=_headers(hub))
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadRequest("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("expected a JSON object")
-    return body
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status_code=status, media_type="application/json",
-                    headers={"Cache-Control": "no-store"})
 
 
 @router.post("/alerts/{alert_id}/feedback", include_in_schema=False)
 async def feedback(alert_id: str, request: Request, hub: HubDep, caller: CallerDep) -> Response:
     """Acknowledge / on scene / resolved with a note (a session needs the X-CSRF-Token header)."""
-    body = await _json_body(request)
+    body = await json_object(request)
     status, note = body.get("status"), body.get("note") or ""
     if not isinstance(status, str) or not isinstance(note, str):
         raise BadRequest("expected {\"status\": str, \"note\": str}")
     done = await run_in_threadpool(actions.feedback, hub, caller, alert_id, status, note)
-    return _json(done, 201)
+    return json_response(done, 201)
 
 
 @router.get("/publish", include_in_schema=False)
@@ -180,15 +167,15 @@ async def publish_page(request: Request, hub: HubDep) -> Response:
 @router.post("/publish/preview", include_in_schema=False)
 async def publish_preview(request: Request, hub: HubDep, caller: CallerDep) -> Response:
     """Which organisations the policy would grant this alert to (nothing is stored)."""
-    form = actions.PublishForm.parse(await _json_body(request))
-    return _json({"audience": await run_in_threadpool(actions.preview, hub, caller, form)})
+    form = actions.PublishForm.parse(await json_object(request))
+    return json_response({"audience": await run_in_threadpool(actions.preview, hub, caller, form)})
 
 
 @router.post("/publish", include_in_schema=False)
 async def publish(request: Request, hub: HubDep, caller: CallerDep) -> Response:
     """Send the alert and its guidance through ingest."""
-    form = actions.PublishForm.parse(await _json_body(request))
-    return _json(await run_in_threadpool(actions.publish, hub, caller, form), 201)
+    form = actions.PublishForm.parse(await json_object(request))
+    return json_response(await run_in_threadpool(actions.publish, hub, caller, form), 201)
 
 
 @router.get("/library", include_in_schema=False)

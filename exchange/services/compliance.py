@@ -147,7 +147,6 @@ def _batches(db: Database, size: int) -> Iterator[list[Any]]:
 
 def _decide(policy: RegoSharingPolicy, rows: list[Any]) -> list[SharingOutcome | str]:
     now = now_micros()
-    out: list[SharingOutcome | str] = []
     by_producer: dict[str | None, list[int]] = {}
     for i, r in enumerate(rows):
         by_producer.setdefault(r.producer_org_id, []).append(i)
@@ -158,8 +157,7 @@ def _decide(policy: RegoSharingPolicy, rows: list[Any]) -> list[SharingOutcome |
         decided = iter(policy.decisions(ok, producer_org=producer, now=now))
         for i, f in zip(idx, facts, strict=True):
             results[i] = f if isinstance(f, str) else to_outcome(next(decided), policy.revision)
-    out = [results[i] for i in range(len(rows))]
-    return out
+    return [results[i] for i in range(len(rows))]
 
 
 def simulate(db: Database, candidate: RegoSharingPolicy, *, progress: Progress | None = None,

@@ -21,7 +21,7 @@ from exchange.errors import NotFound
 from exchange.services import collections as collection_service
 from exchange.services.sharing import SharingOutcome, SharingPolicy, WriteContext
 from exchange.services.status import Detail, as_taxii, counts
-from exchange.services.validation import InvalidObject, ObjectValidator, ValidObject
+from exchange.services.validation import InvalidObject, ObjectValidator, ValidObject, id_text, version_of
 from exchange.store import objects as store
 from exchange.store.db import Database
 from exchange.store.models import Organisation, Status
@@ -67,7 +67,7 @@ class IngestService:
             subject=caller.subject, status="pending", request_timestamp=now, total_count=len(objects),
             success_count=0, failure_count=0, pending_count=len(objects),
             expires_at=now + self.settings.status_retention_hours * HOUR_US,
-            details=[["pending", _id_of(o), _version_of(o), None] for o in objects], envelope=None,
+            details=[["pending", id_text(o), version_of(o), None] for o in objects], envelope=None,
         )
         if len(objects) > self.settings.ingest_sync_max_objects:
             status.envelope = body.decode("utf-8")
@@ -124,7 +124,7 @@ class IngestService:
 
     def _process(self, caller: Caller, collection_id: str, objects: Sequence[Any],
                  status_id: str) -> list[Detail]:
-        details: list[Detail] = [("pending", _id_of(o), _version_of(o), None) for o in objects]
+        details: list[Detail] = [("pending", id_text(o), version_of(o), None) for o in objects]
         items: list[_Item] = []
         for i, checked in enumerate(self.validator.check_many(objects)):
             if isinstance(checked, InvalidObject):
@@ -270,14 +270,3 @@ def _clear(out: set[int], stored: list[store.StoredVersion], siblings: list[dict
     for row in siblings:
         row[flag] = False
 
-
-def _id_of(obj: object) -> str:
-    value = obj.get("id") if isinstance(obj, dict) else None
-    return value if isinstance(value, str) and len(value) <= 300 else ""
-
-
-def _version_of(obj: object) -> str | None:
-    if not isinstance(obj, dict):
-        return None
-    value = obj.get("modified", obj.get("created"))
-    return value if isinstance(value, str) and len(value) <= 40 else None

@@ -102,9 +102,8 @@ class ObjectValidator:
         """Validate one object."""
         if not isinstance(obj, dict):
             return InvalidObject("", None, "an object must be a JSON object")
-        raw_id = obj.get("id")
-        stix_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= MAX_ID_LENGTH else ""
-        version_text = _version_text(obj)
+        stix_id = id_text(obj)
+        version_text = version_of(obj)
         try:
             valid = self._check(obj, stix_id)
         except _Invalid as exc:
@@ -168,8 +167,15 @@ def _check_chunk(deep: bool, profile: bool, objects: list[object]) -> list[Valid
     return [validator.check(o) for o in objects]
 
 
-def _version_text(obj: dict[str, Any]) -> str | None:
-    value = obj.get("modified", obj.get("created"))
+def id_text(obj: object) -> str:
+    """The posted object's id as reported in a status ("" when missing, not a string or too long)."""
+    value = obj.get("id") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) and len(value) <= MAX_ID_LENGTH else ""
+
+
+def version_of(obj: object) -> str | None:
+    """The posted object's version text (modified, else created) as reported in a status."""
+    value = obj.get("modified", obj.get("created")) if isinstance(obj, dict) else None
     return value if isinstance(value, str) and len(value) <= 40 else None
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -11,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from exchange.deps import CallerDep, HubDep
 from exchange.errors import BadRequest, NotFound
+from exchange.jsonapi import json_object, json_response
 from exchange.stream import changes, cursor
 from exchange.stream.service import StreamService
 from exchange.stream.webhooks import Webhooks
@@ -65,38 +65,25 @@ def _webhooks(hub: object) -> Webhooks:
     return hooks
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadRequest("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("expected a JSON object")
-    return body
-
-
-def _json(body: object, status: int = 200) -> Response:
-    return Response(json.dumps(body), status_code=status, media_type="application/json",
-                    headers={"Cache-Control": "no-store"})
 
 
 @router.post("/stream/webhooks", include_in_schema=False)
 async def create_webhook(request: Request, hub: HubDep, caller: CallerDep) -> Response:
     """Subscribe a URL to the caller's stream; the answer carries the signing secret (shown once)."""
-    body = await _body(request)
+    body = await json_object(request)
     url, types, start = body.get("url"), body.get("types", []), body.get("from", "now")
     if not isinstance(url, str) or not isinstance(types, list) or not all(isinstance(t, str) for t in types) \
             or start not in ("now", "start"):
         raise BadRequest("expected {\"url\": str, \"types\": [str], \"from\": \"now\"|\"start\"}")
     view, secret = await run_in_threadpool(lambda: _webhooks(hub).create(caller, url, types=types, start=start))
-    return _json({**view.as_json(), "secret": secret}, 201)
+    return json_response({**view.as_json(), "secret": secret}, 201)
 
 
 @router.get("/stream/webhooks", include_in_schema=False)
 async def list_webhooks(hub: HubDep, caller: CallerDep) -> Response:
     """The webhook subscriptions of the caller's organisation."""
     views = await run_in_threadpool(_webhooks(hub).subscriptions, caller)
-    return _json({"webhooks": [v.as_json() for v in views]})
+    return json_response({"webhooks": [v.as_json() for v in views]})
 
 
 @router.get("/stream/webhooks/{sub_id}/deliveries", include_in_schema=False)
@@ -105,18 +92,18 @@ async def webhook_deliveries(sub_id: str, hub: HubDep, caller: CallerDep,
                              ) -> Response:
     """The latest deliveries of a subscription (`status=dead`: the dead letters)."""
     rows = await run_in_threadpool(_webhooks(hub).deliveries, caller, sub_id, status)
-    return _json({"deliveries": rows})
+    return json_response({"deliveries": rows})
 
 
 @router.post("/stream/webhooks/{sub_id}/replay", include_in_schema=False)
 async def replay_webhook(sub_id: str, request: Request, hub: HubDep, caller: CallerDep) -> Response:
     """Requeue dead letters (`{"dead": true}`) and/or rewind to a cursor (`{"from": "<event id>"}`)."""
-    body = await _body(request)
+    body = await json_object(request)
     dead, start = bool(body.get("dead", False)), body.get("from")
     if start is not None and not isinstance(start, str):
         raise BadRequest("from must be an event id")
     n = await run_in_threadpool(lambda: _webhooks(hub).replay(caller, sub_id, dead=dead, from_cursor=start))
-    return _json({"requeued": n})
+    return json_response({"requeued": n})
 
 
 @router.delete("/stream/webhooks/{sub_id}", include_in_schema=False)
