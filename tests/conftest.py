@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,24 +58,34 @@ def drop_pg_database(admin_dsn: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session", params=[pytest.param("sqlite", id="sqlite"),
-                                         pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated, empty database on each backend."""
+BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def migrated_database(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
+    """A fresh database on the backend `request.param` names (a SQLite file in `folder`, or a new PostgreSQL
+    database dropped afterwards), migrated to the newest schema; yields its URL."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'hub.db'}"
-        db = Database(url)
-        migrate.upgrade(db)
-        db.dispose()
-        yield url
-        return
-    admin = request.getfixturevalue("pg_server")
-    name, url = create_pg_database(admin)
+        url, dropped = f"sqlite:///{folder / 'hub.db'}", None
+    else:
+        admin = request.getfixturevalue("pg_server")
+        name, url = create_pg_database(admin)
+        dropped = (admin, name)
     db = Database(url)
     migrate.upgrade(db)
     db.dispose()
-    yield url
-    drop_pg_database(admin, name)
+    try:
+        yield url
+    finally:
+        if dropped:
+            drop_pg_database(*dropped)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database on each backend."""
+    with migrated_database(request, tmp_path_factory.mktemp("sqlite")) as url:
+        yield url
 
 
 TEST_SITE = {

@@ -18,30 +18,19 @@ from typer.testing import CliRunner
 from exchange.audit.log import AuditEvent, append, export, verify
 from exchange.audit.models import AuditRecord
 from exchange.cli import app
-from exchange.store import migrate
 from exchange.store.db import Database
-from tests.conftest import RunningHub, create_pg_database, drop_pg_database
+from tests.conftest import BACKENDS, RunningHub, migrated_database
 from tests.exchange.stixgen import envelope, note
 
 TAXII = "application/taxii+json;version=2.1"
 
 
-@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
-                        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'audit.db'}")
-        migrate.upgrade(db)
+    with migrated_database(request, tmp_path) as url:
+        db = Database(url)
         yield db
         db.dispose()
-        return
-    admin = request.getfixturevalue("pg_server")
-    name, url = create_pg_database(admin)
-    db = Database(url)
-    migrate.upgrade(db)
-    yield db
-    db.dispose()
-    drop_pg_database(admin, name)
 
 
 def fill(db: Database, n: int = 30) -> None:

@@ -22,9 +22,7 @@ from exchange.identity.mtls import uvicorn_tls_options
 from exchange.identity.service import Identity
 from exchange.services import bootstrap as boot
 from exchange.services import orgs
-from exchange.store import migrate
-from exchange.store.db import Database
-from tests.conftest import TEST_SECRET, TEST_SITE, RunningHub, create_pg_database, drop_pg_database, free_port
+from tests.conftest import BACKENDS, TEST_SECRET, TEST_SITE, RunningHub, free_port, migrated_database
 from tests.identity.certs import Pki
 
 TAXII = "application/taxii+json;version=2.1"
@@ -32,24 +30,11 @@ TAXII = "application/taxii+json;version=2.1"
 RELAXED = {"ip_failures_per_minute": 100_000, "lockout_failures": 1000}
 
 
-@pytest.fixture(scope="module", params=[pytest.param("sqlite", id="sqlite"),
-                                        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def fresh_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database of its own for each test module and backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('identity') / 'hub.db'}"
-        db = Database(url)
-        migrate.upgrade(db)
-        db.dispose()
+    with migrated_database(request, tmp_path_factory.mktemp("identity")) as url:
         yield url
-        return
-    admin = request.getfixturevalue("pg_server")
-    name, url = create_pg_database(admin)
-    db = Database(url)
-    migrate.upgrade(db)
-    db.dispose()
-    yield url
-    drop_pg_database(admin, name)
 
 
 def serve_hub(url: str, *, identity: dict[str, Any] | None = None, tls: dict[str, Any] | None = None,
